@@ -1,0 +1,110 @@
+"""The track table: one row per track (or per segment of a track).
+
+Columns (all optional except ``track_id``):
+    track_id        stable hash of source + relative path (+ segment index)
+    path            audio file, absolute ('' for tabular-only data)
+    title, artist   text
+    language        label, e.g. English, Bangla, Hybrid ('' if unknown)
+    genre           label ('' if unknown)
+    lyrics          text ('' if none: instrumental or unknown)
+    duration_s      seconds of audio this row covers
+    offset_s        where this row starts inside ``path`` (segments), default 0
+    parent_id       track_id of the whole track a segment comes from ('' for whole tracks)
+    segment         segment index (0 for whole tracks)
+    source          importer layout that produced the row
+Any extra columns the user brings are kept (tabular audio features, for example).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+
+from core.errors import SchemaError
+
+TEXT_COLUMNS = ("path", "title", "artist", "language", "genre", "lyrics", "parent_id", "source")
+NUMERIC_COLUMNS = {"duration_s": np.nan, "offset_s": 0.0, "segment": 0}
+CORE_COLUMNS = ("track_id",) + TEXT_COLUMNS + tuple(NUMERIC_COLUMNS)
+LABEL_COLUMNS = ("language", "genre")
+
+# Aliases, matched case-insensitively after stripping spaces/underscores/dashes.
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "path": ("path", "file", "filename", "filepath", "file_path", "file_name", "audio", "audio_path", "audiofile", "relpath"),
+    "title": ("title", "track_name", "track", "song", "song_name", "name", "track_title", "songtitle"),
+    "artist": ("artist", "artists", "artist_name", "singer", "performer", "track_artist"),
+    "language": ("language", "lang", "language_label", "lang_label", "languages"),
+    "genre": ("genre", "genres", "playlist_genre", "style", "category", "label", "track_genre"),
+    "lyrics": ("lyrics", "lyric", "text", "lyrics_text", "words"),
+}
+
+
+def _norm(name: str) -> str:
+    return "".join(ch for ch in str(name).lower() if ch.isalnum())
+
+
+def match_columns(columns) -> dict[str, str]:
+    """Map canonical column names to the user's column names (first alias that matches)."""
+    by_norm = {}
+    for col in columns:
+        by_norm.setdefault(_norm(col), col)
+    out: dict[str, str] = {}
+    for canon, aliases in COLUMN_ALIASES.items():
+        for alias in aliases:
+            if _norm(alias) in by_norm:
+                out[canon] = by_norm[_norm(alias)]
+                break
+    return out
+
+
+def stable_id(*parts: object) -> str:
+    h = hashlib.sha1("\x1f".join(str(p) for p in parts).encode("utf-8"))
+    return h.hexdigest()[:16]
+
+
+def normalize_tracks(df: pd.DataFrame) -> pd.DataFrame:
+    """Add missing core columns with neutral values and fix their dtypes."""
+    df = df.copy()
+    for col in TEXT_COLUMNS:
+        if col not in df.columns:
+            df[col] = ""
+        df[col] = df[col].fillna("").astype(str)
+    for col, fill in NUMERIC_COLUMNS.items():
+        if col not in df.columns:
+            df[col] = fill
+        df[col] = pd.to_numeric(df[col], errors="coerce")
+        if not (isinstance(fill, float) and np.isnan(fill)):
+            df[col] = df[col].fillna(fill)
+    df["segment"] = df["segment"].astype(int)
+    if "track_id" not in df.columns:
+        df["track_id"] = [stable_id(s, p, o, seg) for s, p, o, seg in zip(df["source"], df["path"], df["offset_s"], df["segment"])]
+    df["track_id"] = df["track_id"].astype(str)
+    ordered = [c for c in CORE_COLUMNS if c in df.columns] + [c for c in df.columns if c not in CORE_COLUMNS]
+    return df[ordered].reset_index(drop=True)
+
+
+def validate_tracks(df: pd.DataFrame) -> pd.DataFrame:
+    """Raise SchemaError if the table cannot be used; return the normalized table."""
+    if not isinstance(df, pd.DataFrame):
+        raise SchemaError(f"Track table must be a pandas DataFrame; got {type(df).__name__}.")
+    if len(df) == 0:
+        raise SchemaError("Track table is empty: no track could be imported. See the skipped list for reasons.")
+    df = normalize_tracks(df)
+    dup = df["track_id"][df["track_id"].duplicated()]
+    if len(dup):
+        raise SchemaError(f"track_id must be unique; {len(dup)} duplicates, e.g. {dup.iloc[0]!r}.")
+    return df
+
+
+def has_audio(df: pd.DataFrame) -> bool:
+    return "path" in df.columns and bool((df["path"].astype(str) != "").any())
+
+
+def label_columns(df: pd.DataFrame) -> list[str]:
+    """Label columns with at least two distinct non-empty values."""
+    out = []
+    for col in LABEL_COLUMNS:
+        if col in df.columns and df[col].replace("", np.nan).dropna().nunique() >= 2:
+            out.append(col)
+    return out

@@ -1,0 +1,50 @@
+"""Shared fixtures: an isolated workspace per test session, small synthetic audio."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("NUMBA_CACHE_DIR", "/tmp/songscape-numba-cache")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: long test, still part of `make test`")
+    config.addinivalue_line("markers", "browser: drives Debian's Chromium through Playwright")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_workspace(tmp_path_factory, monkeypatch):
+    """Every test gets its own SONGSCAPE_HOME and model folder: nothing leaks into ~/.cache."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("SONGSCAPE_HOME", str(home))
+    monkeypatch.setenv("SONGSCAPE_MODELS", str(home / "models"))
+    yield home
+
+
+def tone(freq: float = 440.0, *, seconds: float = 2.0, sr: int = 22050, amp: float = 0.3) -> np.ndarray:
+    t = np.arange(int(seconds * sr)) / sr
+    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+@pytest.fixture
+def make_wav(tmp_path):
+    """make_wav(relpath, freq=440, seconds=2, sr=22050, fmt=None) -> Path of a written tone file."""
+    import soundfile as sf
+
+    def _make(rel: str, freq: float = 440.0, seconds: float = 2.0, sr: int = 22050) -> Path:
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(str(p), tone(freq, seconds=seconds, sr=sr), sr)
+        return p
+
+    return _make
