@@ -1,0 +1,19 @@
+"""Songscape: see how a music collection clusters once a VAE has learned it."""
+
+import streamlit as st
+
+st.set_page_config(page_title="Songscape", page_icon="🎧", layout="wide")
+
+from core.ui.sidebar import sidebar  # noqa: E402  (after set_page_config)
+
+PAGES = [
+    st.Page("pages/dataset.py", title="Dataset", icon="🎵", default=True),
+    st.Page("pages/train.py", title="Train", icon="🧠"),
+    st.Page("pages/explore.py", title="Explore", icon="🗺️"),
+    st.Page("pages/compare.py", title="Compare", icon="📊"),
+    st.Page("pages/reconstructions.py", title="Reconstructions", icon="🔁"),
+]
+
+navigation = st.navigation(PAGES)
+sidebar()
+navigation.run()

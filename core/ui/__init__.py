@@ -1,0 +1,1 @@
+"""The only part of core that imports streamlit: session keys, cached wrappers, widgets, guards."""
