@@ -1,0 +1,580 @@
+"""The ``folder`` importer and the pieces every audio-tree importer shares.
+
+``folder``: audio files found recursively under a root (``core.audio.AUDIO_EXTENSIONS``), plus an
+optional metadata CSV at the root (``metadata.csv`` preferred when there are several ``*.csv``),
+matched to files by relative path, file name or stem. Column names are matched case-insensitively
+with aliases (``core.schema.match_columns``: ``lang``, ``Language``, ``track_name`` …); extra CSV
+columns are kept. Lyrics may also come from ``lyrics/<stem>.txt``.
+
+Every bad input is skipped with a reason (``SkippedItem``) and the rest imported: unreadable,
+empty, truncated or non-audio files; clips shorter than ``min_seconds``; CSV rows that match no
+file; a CSV that is not UTF-8 (the audio is imported without it); duplicate rows or files the CSV
+cannot tell apart (the first is kept). CSV row numbers count the header as row 1, as a spreadsheet
+does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import math
+import os
+import struct
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from core.audio import AUDIO_EXTENSIONS, probe_duration
+from core.datasets import IMPORTERS, ImportResult, SkippedItem
+from core.datasets.segment import segment_tracks
+from core.errors import AudioDecodeError, ParameterError, SchemaError
+from core.schema import COLUMN_ALIASES, CORE_COLUMNS, match_columns, stable_id
+
+# Files that may sit beside the audio without being reported as "not audio".
+QUIET_EXTENSIONS = frozenset({
+    ".csv", ".tsv", ".txt", ".json", ".md", ".pdf", ".lrc", ".xml", ".yaml", ".yml", ".ini", ".log",
+    ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".nfo", ".cue", ".m3u", ".m3u8", ".pls", ".db",
+    ".npy", ".npz", ".pkl", ".zip",
+})
+SKIP_DIRS = frozenset({"__MACOSX", "__pycache__"})
+CANONICAL = tuple(COLUMN_ALIASES)  # path, title, artist, language, genre, lyrics
+AUDIO_SUBDIRS = ("mp3", "audio", "wav", "flac", "ogg")  # where CSV file names may be relative to
+_STDERR_LOCK = threading.Lock()
+
+
+# ----------------------------------------------------------------------------------------------
+# Audio validation
+# ----------------------------------------------------------------------------------------------
+
+def _strip_path(msg: str, path: Path) -> str:
+    for prefix in (f"{path}: ", f"{path.resolve()}: "):
+        if msg.startswith(prefix):
+            return msg[len(prefix):]
+    return msg
+
+
+def _wav_truncation(path: Path) -> str | None:
+    """For RIFF/WAVE files, compare the data chunk's declared size with the bytes present."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+        if len(head) < 12 or head[:4] not in (b"RIFF", b"RIFX") or head[8:12] != b"WAVE":
+            return None
+        endian = "<" if head[:4] == b"RIFF" else ">"
+        byte_rate = block_align = 0
+        pos = 12
+        while pos + 8 <= size:
+            fh.seek(pos)
+            hdr = fh.read(8)
+            if len(hdr) < 8:
+                break
+            cid, csize = hdr[:4], struct.unpack(endian + "I", hdr[4:])[0]
+            if cid == b"fmt ":
+                fmt = fh.read(min(csize, 16))
+                if len(fmt) >= 14:
+                    byte_rate, block_align = struct.unpack(endian + "IH", fmt[8:14])
+            elif cid == b"data":
+                if csize in (0, 0xFFFFFFFF):  # size unknown (streamed writer): nothing to check
+                    return None
+                have = size - (pos + 8)
+                if have + max(block_align, 1) <= csize:
+                    if byte_rate:
+                        return (f"truncated: the WAV header promises {csize / byte_rate:.2f} s of audio but the file "
+                                f"holds only {max(have, 0) / byte_rate:.2f} s ({size} bytes). "
+                                "Re-export or re-download the file, or remove it.")
+                    return (f"truncated: the WAV header promises {csize} bytes of audio but the file holds only "
+                            f"{max(have, 0)}. Re-export or re-download the file, or remove it.")
+                return None
+            pos += 8 + csize + (csize & 1)
+    return None
+
+
+@contextlib.contextmanager
+def _quiet_c_stderr(enabled: bool):
+    """Silence C-level stderr (libmpg123 prints a harmless warning on every MP3 seek)."""
+    if not enabled:
+        yield
+        return
+    with _STDERR_LOCK:
+        try:
+            saved = os.dup(2)
+        except OSError:
+            yield
+            return
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 2)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(devnull)
+
+
+def _tail_truncation(path: Path) -> str | None:
+    """Read the last block: catches files whose header promises more frames than are decodable."""
+    import soundfile as sf
+
+    try:
+        fh = sf.SoundFile(str(path))
+    except Exception:  # noqa: BLE001 - not a libsndfile format; probe_duration decoded it fully
+        return None
+    try:
+        with fh:
+            frames, sr = fh.frames, fh.samplerate
+            if frames <= 0 or not fh.seekable():
+                return None
+            n = int(min(frames, max(1024, sr // 10)))
+            fh.seek(frames - n)
+            got = len(fh.read(n, dtype="float32", always_2d=True))
+    except Exception as exc:  # noqa: BLE001
+        return (f"truncated or damaged: the end of the file cannot be read ({type(exc).__name__}: {exc}). "
+                "Re-export or re-download the file, or remove it.")
+    if got < n // 2:
+        return (f"truncated: the header promises {frames / sr:.2f} s but the last {n / sr:.2f} s cannot be read "
+                f"(got {got} of {n} frames). Re-export or re-download the file, or remove it.")
+    return None
+
+
+def check_audio(path: str | Path) -> float:
+    """Validate an audio file cheaply and return its duration in seconds.
+
+    Uses ``core.audio.probe_duration`` (header only for libsndfile formats), then catches truncated
+    files: WAV data-chunk size vs file size, and a read of the last block for other formats.
+    Raises AudioDecodeError with a message that says what is wrong and how to fix it.
+    """
+    path = Path(path)
+    with _quiet_c_stderr(path.suffix.lower() == ".mp3"):
+        duration = probe_duration(path)
+        if not math.isfinite(duration) or duration <= 0:
+            raise AudioDecodeError(f"{path}: no audio frames.")
+        problem = _wav_truncation(path) if path.suffix.lower() in (".wav", ".wave") else None
+        problem = problem or _tail_truncation(path)
+    if problem:
+        raise AudioDecodeError(f"{path}: {problem}")
+    return float(duration)
+
+
+# ----------------------------------------------------------------------------------------------
+# Scanning and CSV reading
+# ----------------------------------------------------------------------------------------------
+
+def _hidden(rel: Path) -> bool:
+    return any(part.startswith(".") or part in SKIP_DIRS for part in rel.parts)
+
+
+def scan_files(root: Path) -> tuple[list[Path], list[Path]]:
+    """(audio files, other files) under ``root``, sorted by relative path; hidden files ignored."""
+    audio, other = [], []
+    for p in sorted(root.rglob("*"), key=lambda q: q.relative_to(root).as_posix()):
+        rel = p.relative_to(root)
+        if _hidden(rel) or not p.is_file():
+            continue
+        (audio if p.suffix.lower() in AUDIO_EXTENSIONS else other).append(p)
+    return audio, other
+
+
+def decode_utf8(data: bytes, *, item: str, consequence: str) -> tuple[str | None, SkippedItem | None]:
+    """Decode bytes as UTF-8 (a BOM is allowed); on failure say where and how to fix it."""
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        start = exc.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
+        line = data[:start].count(b"\n") + 1
+        bad = data[start:start + 1].hex()
+        return None, SkippedItem(item, (
+            f"not UTF-8 text: byte 0x{bad} at byte offset {start} (line {line}) cannot be decoded "
+            "(it looks like a Windows-1252/Latin-1 file). Re-save it as UTF-8 (Excel: 'CSV UTF-8'; LibreOffice: "
+            f"character set 'Unicode (UTF-8)'). {consequence}"))
+
+
+def _sniff_delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > counts[","] else ","
+
+
+@dataclass
+class CsvTable:
+    """A CSV read as text: ``df`` (all str) and the spreadsheet row number of each of its rows."""
+
+    name: str
+    df: pd.DataFrame
+    rows: list[int]
+
+    def item(self, row: int) -> str:
+        return f"{self.name} row {row}"
+
+
+def read_csv_table(path: Path, *, consequence: str = "The audio was imported without its metadata.",
+                   name: str | None = None) -> tuple[CsvTable | None, list[SkippedItem]]:
+    """Read a CSV as strings; return (table or None if unusable, skipped items).
+
+    Rows with more fields than the header are skipped with their row number; short rows are padded.
+    """
+    name = name or path.name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, [SkippedItem(name, f"cannot read the file ({exc}). {consequence}")]
+    text, problem = decode_utf8(data, item=name, consequence=consequence)
+    if problem:
+        return None, [problem]
+    first = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first))
+    try:
+        records = list(reader)
+    except csv.Error as exc:
+        return None, [SkippedItem(name, f"not a readable CSV ({exc}, near line {reader.line_num}). "
+                                        f"Check its quoting. {consequence}")]
+    skipped: list[SkippedItem] = []
+    while records and not any(c.strip() for c in records[0]):
+        records.pop(0)
+    if not records:
+        return None, [SkippedItem(name, f"the CSV is empty (no header row). {consequence}")]
+    header, seen = [], defaultdict(int)
+    for i, col in enumerate(records[0]):
+        col = col.strip() or f"column_{i + 1}"
+        seen[col] += 1
+        header.append(col if seen[col] == 1 else f"{col}.{seen[col] - 1}")
+    body, rows = [], []
+    for idx, rec in enumerate(records[1:], start=2):
+        if not any(c.strip() for c in rec):
+            continue  # blank line
+        if len(rec) > len(header):
+            skipped.append(SkippedItem(f"{name} row {idx}", (
+                f"has {len(rec)} fields but the header has {len(header)} (an unquoted comma or delimiter in a "
+                "value?). Quote that value or fix the row.")))
+            continue
+        body.append(rec + [""] * (len(header) - len(rec)))
+        rows.append(idx)
+    df = pd.DataFrame(body, columns=header, dtype=object)
+    return CsvTable(name=name, df=df, rows=rows), skipped
+
+
+def csv_header(path: Path) -> list[str]:
+    """Column names of a CSV (best effort, any encoding), for layout detection."""
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline(1 << 16).decode("utf-8-sig", errors="replace").strip("\r\n")
+    except OSError:
+        return []
+    try:
+        return [c.strip() for c in next(csv.reader([first], delimiter=_sniff_delimiter(first)))]
+    except (csv.Error, StopIteration):
+        return []
+
+
+def root_csvs(root: Path) -> list[Path]:
+    return sorted((p for p in root.glob("*.csv") if p.is_file() and not p.name.startswith(".")),
+                  key=lambda p: p.name.lower())
+
+
+def pick_csv(root: Path, *, prefer=None) -> tuple[Path | None, list[SkippedItem]]:
+    """The metadata CSV at the root: ``metadata.csv`` if present, else the first ``prefer(header)``
+    accepts, else the first with a file-name column, else the first. The others are listed."""
+    found = root_csvs(root)
+    if not found:
+        return None, []
+    chosen = next((p for p in found if p.name.lower() == "metadata.csv"), None)
+    if chosen is None and prefer is not None:
+        chosen = next((p for p in found if prefer(csv_header(p))), None)
+    if chosen is None:
+        chosen = next((p for p in found if "path" in match_columns(csv_header(p))), found[0])
+    notes = [SkippedItem(p.name, f"ignored: several CSV files at the top level and '{chosen.name}' was used. "
+                                 "Rename the one you want to metadata.csv.") for p in found if p != chosen]
+    return chosen, notes
+
+
+def reserved_rename(col: str) -> str:
+    """Extra CSV columns may not shadow the track table's own columns: prefix them with ``csv_``."""
+    return f"csv_{col}" if col in CORE_COLUMNS else col
+
+
+def coerce_numeric(df: pd.DataFrame, cols) -> pd.DataFrame:
+    """Turn text columns whose non-empty values are all numbers into float/int columns."""
+    for col in cols:
+        s = df[col]
+        if s.dtype != object:
+            continue
+        txt = s.fillna("").astype(str).str.strip()
+        nonempty = txt != ""
+        if not nonempty.any():
+            continue
+        num = pd.to_numeric(txt.where(nonempty), errors="coerce")
+        if num[nonempty].notna().all():
+            df[col] = num
+    return df
+
+
+# ----------------------------------------------------------------------------------------------
+# Matching CSV rows to files
+# ----------------------------------------------------------------------------------------------
+
+def _clean_ref(value: str, root: Path) -> str:
+    v = str(value).strip().replace("\\", "/")
+    while v.startswith("./"):
+        v = v[2:]
+    p = Path(v)
+    if p.is_absolute():
+        try:
+            return p.resolve().relative_to(root.resolve()).as_posix()
+        except (ValueError, OSError):
+            return p.name
+    return v
+
+
+class FileIndex:
+    """Find audio files from the names a CSV gives them."""
+
+    def __init__(self, root: Path, files: list[Path]):
+        self.root = root
+        self.rel = {f: f.relative_to(root).as_posix() for f in files}
+        self.by_rel = {r: f for f, r in self.rel.items()}
+        self.by_rel_lower: dict[str, list[Path]] = defaultdict(list)
+        self.by_name: dict[str, list[Path]] = defaultdict(list)
+        self.by_stem: dict[str, list[Path]] = defaultdict(list)
+        for f, r in self.rel.items():
+            self.by_rel_lower[r.lower()].append(f)
+            self.by_name[f.name.lower()].append(f)
+            self.by_stem[f.stem.lower()].append(f)
+
+    def find(self, value: str) -> tuple[list[Path], bool]:
+        """(candidate files, exact) for a CSV cell; exact means the relative path named one file."""
+        v = _clean_ref(value, self.root)
+        if not v:
+            return [], False
+        if v in self.by_rel:
+            return [self.by_rel[v]], True
+        for sub in AUDIO_SUBDIRS:
+            if f"{sub}/{v}" in self.by_rel:
+                return [self.by_rel[f"{sub}/{v}"]], True
+        if len(self.by_rel_lower.get(v.lower(), [])) == 1:
+            return list(self.by_rel_lower[v.lower()]), True
+        name = v.rsplit("/", 1)[-1].lower()
+        if name in self.by_name:
+            return list(self.by_name[name]), False
+        if Path(name).suffix.lower() not in AUDIO_EXTENSIONS and name in self.by_stem:
+            return list(self.by_stem[name]), False
+        return [], False
+
+
+@dataclass
+class Metadata:
+    """CSV rows attached to files: ``by_file[f] = (row number, {column: value})``."""
+
+    by_file: dict[Path, tuple[int, dict]] = field(default_factory=dict)
+    columns: list[str] = field(default_factory=list)     # columns to add to the track table, in order
+    excluded: dict[Path, str] = field(default_factory=dict)  # files to skip, with the reason
+    skipped: list[SkippedItem] = field(default_factory=list)
+    csv_name: str = ""
+
+
+def attach_metadata(table: CsvTable, index: FileIndex) -> Metadata:
+    """Match each CSV row to one audio file; report rows without a file, duplicates, ambiguities."""
+    meta = Metadata(csv_name=table.name)
+    df = table.df
+    cmap = match_columns(df.columns)
+    path_col = cmap.get("path")
+    if path_col is None:
+        expected = ", ".join(COLUMN_ALIASES["path"][:6])
+        meta.skipped.append(SkippedItem(table.name, (
+            f"no file-name column (expected one of {expected} …; found {list(df.columns)}), so its rows cannot be "
+            "matched to audio files. Add a 'file' column with each audio file's name or relative path. "
+            "The audio was imported without this CSV's metadata.")))
+        return meta
+    rename = {user: canon for canon, user in cmap.items() if canon != "path"}
+    extras = [c for c in df.columns if c not in rename and c != path_col]
+    meta.columns = [c for c in CANONICAL if c in rename.values()] + [reserved_rename(c) for c in extras]
+    refs = df[path_col].fillna("").astype(str).tolist()
+    found = [index.find(r) for r in refs]
+    exact_claimed = {c[0] for c, exact in found if exact}
+    owner: dict[Path, int] = {}
+    for i, (ref, (cands, exact)) in enumerate(zip(refs, found)):
+        row = table.rows[i]
+        item = table.item(row)
+        if not ref.strip():
+            meta.skipped.append(SkippedItem(item, f"empty '{path_col}' value: cannot tell which file this row "
+                                                  "describes. Fill it in or delete the row."))
+            continue
+        if not cands:
+            meta.skipped.append(SkippedItem(item, (
+                f"file '{ref}' not found under {index.root}. Check the spelling and extension, or give the path "
+                "relative to the imported folder.")))
+            continue
+        if exact:
+            target = cands[0]
+        else:
+            free = [c for c in cands if c not in exact_claimed] or cands
+            target = free[0]
+            for other in free[1:]:
+                if other not in meta.excluded and other not in owner:
+                    meta.excluded[other] = (
+                        f"{item} names only '{ref}', which matches {len(free)} files "
+                        f"({', '.join(index.rel[c] for c in free[:4])}); the first, '{index.rel[target]}', was kept. "
+                        "Write relative paths in the CSV's file column to import each of them.")
+        if target in owner:
+            first = owner[target]
+            meta.skipped.append(SkippedItem(item, (
+                f"duplicate: '{index.rel[target]}' is already described by row {first}; the first row was kept. "
+                "Delete one of the two rows (or point this one at the right file).")))
+            continue
+        owner[target] = row
+        rec = df.iloc[i]
+        values = {rename[c]: str(rec[c]).strip() for c in rename}
+        values.update({reserved_rename(c): rec[c] for c in extras})
+        meta.by_file[target] = (row, values)
+    return meta
+
+
+# ----------------------------------------------------------------------------------------------
+# The shared engine
+# ----------------------------------------------------------------------------------------------
+
+def check_import_params(*, min_seconds: float, segment_seconds: float | None) -> None:
+    if not isinstance(min_seconds, (int, float)) or not math.isfinite(min_seconds) or min_seconds < 0:
+        raise ParameterError("min_seconds", value=min_seconds, expected="a number of seconds ≥ 0",
+                             fix="Use e.g. 1.0 to drop clips shorter than one second.")
+    if segment_seconds is not None:
+        if not isinstance(segment_seconds, (int, float)) or not math.isfinite(segment_seconds) or segment_seconds <= 0:
+            raise ParameterError("segment_seconds", value=segment_seconds, expected="None (whole tracks) or seconds > 0",
+                                 fix="Use e.g. 30 for 30-second clips, or None to keep whole tracks.")
+        if segment_seconds < min_seconds:
+            raise ParameterError("segment_seconds", value=segment_seconds,
+                                 expected=f"at least min_seconds ({min_seconds})",
+                                 fix="Every segment would be shorter than min_seconds; raise segment_seconds.")
+
+
+def resolve_root(path: str | Path) -> tuple[Path, Path | None]:
+    """A folder, or a CSV file inside the folder it describes → (root folder, explicit CSV or None)."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise SchemaError(f"Import path {path} does not exist. Give a folder of audio files (or its metadata CSV).")
+    if path.is_file():
+        if path.suffix.lower() != ".csv":
+            raise SchemaError(f"Import path {path} is a file; expected a folder of audio files or a CSV inside one.")
+        return path.parent.resolve(), path.resolve()
+    return path.resolve(), None
+
+
+def read_lyrics(lyrics_dir: Path | None, stem: str, root: Path) -> tuple[str, SkippedItem | None]:
+    if lyrics_dir is None:
+        return "", None
+    p = lyrics_dir / f"{stem}.txt"
+    if not p.is_file():
+        return "", None
+    text, problem = decode_utf8(p.read_bytes(), item=p.relative_to(root).as_posix(),
+                                consequence="The track was imported without these lyrics.")
+    return (text or "").strip(), problem
+
+
+def import_tree(path: str | Path, *, layout: str, min_seconds: float = 1.0, segment_seconds: float | None = None,
+                progress=None, genre_from_folder: bool = False, csv_path: str | Path | None = None,
+                prefer_csv=None, use_csv: bool = True, lyrics_dir: str | Path | None = "lyrics") -> ImportResult:
+    """Import the audio files under ``path`` (see the module docstring). Returns an ImportResult.
+
+    genre_from_folder: the first folder level under the root is each file's genre (GTZAN); a CSV
+        genre that disagrees skips the file. csv_path: the metadata CSV (default: picked at the root).
+    lyrics_dir: folder (relative to the root) holding ``<stem>.txt`` lyrics; used when the CSV has none.
+    """
+    check_import_params(min_seconds=min_seconds, segment_seconds=segment_seconds)
+    root, given_csv = resolve_root(path)
+    skipped: list[SkippedItem] = []
+    audio, others = scan_files(root)
+    for p in others:
+        if p.suffix.lower() not in QUIET_EXTENSIONS:
+            skipped.append(SkippedItem(p.relative_to(root).as_posix(), (
+                f"not a supported audio file (extension '{p.suffix or '(none)'}'; supported: "
+                f"{', '.join(AUDIO_EXTENSIONS)}). Convert it to WAV/FLAC/OGG/MP3 to include it.")))
+    csv_file = Path(csv_path) if csv_path else given_csv
+    if csv_file is None and use_csv:
+        csv_file, notes = pick_csv(root, prefer=prefer_csv)
+        skipped += notes
+    index = FileIndex(root, audio)
+    meta = Metadata()
+    if csv_file is not None:
+        table, problems = read_csv_table(csv_file, name=(csv_file.relative_to(root).as_posix()
+                                                         if csv_file.is_relative_to(root) else csv_file.name))
+        skipped += problems
+        if table is not None:
+            meta = attach_metadata(table, index)
+            skipped += meta.skipped
+    lyr_dir = (root / lyrics_dir) if lyrics_dir and (root / lyrics_dir).is_dir() else None
+
+    rows: list[dict] = []
+    total = len(audio)
+    for i, f in enumerate(audio):
+        rel = index.rel[f]
+        if progress is not None:
+            progress(i, total, {"file": rel})
+        if f in meta.excluded:
+            skipped.append(SkippedItem(rel, meta.excluded[f]))
+            continue
+        row_no, values = meta.by_file.get(f, (None, {}))
+        genre = values.get("genre", "")
+        if genre_from_folder:
+            parts = Path(rel).parts
+            if len(parts) < 2:
+                skipped.append(SkippedItem(rel, "not inside a genre folder (expected <root>/<genre>/<file>). "
+                                                "Move it into the folder of its genre."))
+                continue
+            folder_genre = parts[0]
+            if genre and genre.casefold() != folder_genre.casefold():
+                skipped.append(SkippedItem(rel, (
+                    f"mislabelled: the file sits in genre folder '{folder_genre}' but {meta.csv_name} row {row_no} "
+                    f"says genre '{genre}'. Move the file to the right folder or fix the CSV.")))
+                continue
+            genre = folder_genre
+        try:
+            duration = check_audio(f)
+        except AudioDecodeError as exc:
+            skipped.append(SkippedItem(rel, _strip_path(str(exc), f)))
+            continue
+        if duration + 1e-9 < min_seconds:
+            skipped.append(SkippedItem(rel, (
+                f"too short: {duration:.2f} s < min_seconds {min_seconds:g} s. Lower min_seconds "
+                "(--min-seconds) to keep it.")))
+            continue
+        rec = {"track_id": stable_id(layout, rel), "path": str(f), "title": f.stem, "artist": "",
+               "language": "", "genre": "", "lyrics": "", "duration_s": round(duration, 6), "offset_s": 0.0,
+               "parent_id": "", "segment": 0, "source": layout}
+        for col, val in values.items():
+            if col in CANONICAL:
+                if val:
+                    rec[col] = val
+            else:
+                rec[col] = val
+        rec["genre"] = genre
+        if not rec["lyrics"]:
+            text, problem = read_lyrics(lyr_dir, f.stem, root)
+            rec["lyrics"] = text
+            if problem:
+                skipped.append(problem)
+        rows.append(rec)
+    if progress is not None:
+        progress(total, total, {"imported": len(rows), "skipped": len(skipped)})
+
+    base_cols = ["track_id", "path", "title", "artist", "language", "genre", "lyrics", "duration_s", "offset_s",
+                 "parent_id", "segment", "source"]
+    extra_cols = [c for c in meta.columns if c not in base_cols]
+    tracks = pd.DataFrame(rows, columns=base_cols + extra_cols)
+    tracks = coerce_numeric(tracks, extra_cols)
+    if segment_seconds:
+        tracks = segment_tracks(tracks, segment_seconds=segment_seconds, min_seconds=min_seconds)
+    if not audio:
+        skipped.insert(0, SkippedItem(str(root), (
+            f"no audio files found (looked for {', '.join(AUDIO_EXTENSIONS)} in all subfolders). "
+            "Check the folder, or use --layout tabular for a CSV of audio features.")))
+    return ImportResult(tracks=tracks, skipped=skipped, layout=layout, source=str(root))
+
+
+@IMPORTERS.register("folder")
+def import_folder(path: Path, *, min_seconds: float = 1.0, segment_seconds: float | None = None, progress=None,
+                  csv_path: str | Path | None = None) -> ImportResult:
+    """Audio files found recursively + an optional metadata CSV (see the module docstring)."""
+    return import_tree(path, layout="folder", min_seconds=min_seconds, segment_seconds=segment_seconds,
+                       progress=progress, csv_path=csv_path)
