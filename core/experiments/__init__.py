@@ -1,0 +1,31 @@
+"""Grids and report presets → tidy metric tables; exports (CSV, Markdown, LaTeX, JSON); β sweeps.
+
+    run_grid(dataset, GridSpec(...)) -> GridResult(table, summary, configs)
+    export_grid(result, out_dir) -> [paths]
+    beta_sweep(dataset, model="mlp_vae", betas=(0.1, 1, 2, 4)) -> DataFrame
+    core.presets.run_preset(dataset, "report-002", epochs=...) -> PresetResult
+    `python -m core grid --dataset NAME --preset ID --out DIR [--seeds 0,1,2] [--epochs E]`
+"""
+
+from core.experiments.cli import register_cli
+from core.experiments.export import export_grid, latex_escape, to_latex_tabular, to_markdown
+from core.experiments.grid import (
+    DEFAULT_SEEDS, DatasetCaps, GridResult, GridSpec, RepEntry, TrainSpec, as_entry, baseline_entries, cells_dir,
+    dataset_caps, latent, metric_columns, params_str, run_grid, seed_agreement, summarize,
+)
+from core.experiments.sweep import active_units, beta_sweep
+
+
+def run_preset(dataset, preset_id, **kwargs):
+    """See core.presets.run_preset."""
+    from core.presets import run_preset as _run
+
+    return _run(dataset, preset_id, **kwargs)
+
+
+__all__ = [
+    "DEFAULT_SEEDS", "DatasetCaps", "GridResult", "GridSpec", "RepEntry", "TrainSpec", "active_units", "as_entry",
+    "baseline_entries", "beta_sweep", "cells_dir", "dataset_caps", "export_grid", "latent", "latex_escape",
+    "metric_columns", "params_str", "register_cli", "run_grid", "run_preset", "seed_agreement", "summarize",
+    "to_latex_tabular", "to_markdown",
+]
