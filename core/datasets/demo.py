@@ -1,0 +1,1099 @@
+"""The embedded demo corpus: synthetic English / Bangla / code-switched songs in six genres.
+
+``generate_demo(out_dir)`` writes ``out_dir/audio/<genre>_<i>.ogg`` and ``out_dir/metadata.csv`` and
+returns an ImportResult whose ``path`` column is relative to ``out_dir``. ``ensure_demo_dataset()``
+keeps the workspace dataset ``demo`` (DEMO_NAME) built and reuses it when its parameters match.
+
+How a track is made (all numpy, vectorized, one process per worker):
+  plan_corpus()   decides every track's labels, key, tempo, voice, lyric lines (seeded; cheap)
+  render_track()  backing band from the genre's renderer (GENRES registry) + vocals, mastered
+  vocals          eSpeak NG (espeakng-loader's libespeak-ng, via ctypes) speaks each lyric line;
+                  sung genres put the speech's spectral envelope on a carrier that follows the
+                  melody (a channel vocoder: pitch and timing come from the melody, the words
+                  from the speech); hip-hop keeps the spoken prosody (rap).
+Genres differ in tempo, drum pattern, timbre, harmony/mode and dynamics, not only in one feature.
+Labels: language ∈ {English, Bangla, Hybrid (code-switched lines), Instrumental (no lyrics)}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import functools
+import hashlib
+import os
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from core import artifacts
+from core.audio import SAMPLE_RATE, write_audio
+from core.datasets import DEMO_NAME, Dataset, ImportResult, dataset_dir, datasets_dir, load_dataset, save_dataset
+from core.datasets.lyrics_bank import ARTISTS, ENGLISH_STOPWORDS, LINES
+from core.errors import ParameterError, SongscapeError
+from core.registry import Registry
+from core.schema import stable_id
+
+DEMO_VERSION = 1  # bump when the generator's output changes: ensure_demo_dataset then rebuilds
+LANGUAGES = ("English", "Bangla", "Hybrid", "Instrumental")
+# Language of the j-th track of each genre; 40% English, 40% Bangla, 10% Hybrid, 10% Instrumental,
+# ordered so that a small corpus (4 tracks per genre) already has every language in every genre.
+_LANGUAGE_CYCLE = ("English", "Bangla", "Hybrid", "Instrumental", "English", "Bangla", "English", "Bangla",
+                   "English", "Bangla")
+_VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m7", "f1", "f2", "f3", "f4")
+_FORMAT = "ogg"
+
+# --------------------------------------------------------------------------- small DSP toolkit
+
+_SOS_CACHE: dict = {}
+
+
+def _sos(kind: str, cutoff, sr: int, order: int = 2):
+    key = (kind, cutoff if np.isscalar(cutoff) else tuple(cutoff), sr, order)
+    if key not in _SOS_CACHE:
+        from scipy.signal import butter
+
+        nyq = sr / 2
+        wn = np.clip(np.asarray(cutoff, dtype=float) / nyq, 1e-4, 0.999)
+        _SOS_CACHE[key] = butter(order, wn, btype=kind, output="sos")
+    return _SOS_CACHE[key]
+
+
+def _filt(x: np.ndarray, kind: str, cutoff, sr: int = SAMPLE_RATE, order: int = 2) -> np.ndarray:
+    """Butterworth 'lowpass' | 'highpass' | 'bandpass' (cutoff=(lo, hi)). (n,) → (n,)"""
+    from scipy.signal import sosfilt
+
+    return sosfilt(_sos(kind, cutoff, sr, order), x)
+
+
+def midi_hz(m):
+    return 440.0 * 2.0 ** ((np.asarray(m, dtype=float) - 69.0) / 12.0)
+
+
+def _saw_from_phase(phase: np.ndarray, dt: np.ndarray | float) -> np.ndarray:
+    """Band-limited (polyBLEP) sawtooth from a phase in cycles and the per-sample increment dt."""
+    t = phase % 1.0
+    y = 2.0 * t - 1.0
+    dt = np.broadcast_to(np.asarray(dt, dtype=float), t.shape)
+    lo = t < dt
+    x = t[lo] / dt[lo]
+    y[lo] -= x + x - x * x - 1.0
+    hi = t > 1.0 - dt
+    x = (t[hi] - 1.0) / dt[hi]
+    y[hi] -= x * x + x + x + 1.0
+    return y
+
+
+def saw(freq: float, n: int, sr: int = SAMPLE_RATE, phase0: float = 0.0) -> np.ndarray:
+    """Band-limited sawtooth, (n,). Read-only and cached when phase0 == 0."""
+    if phase0 == 0.0:
+        return _saw_cached(round(float(freq), 4), int(n), sr)
+    return _saw_from_phase(phase0 + freq * np.arange(n) / sr, freq / sr)
+
+
+@functools.lru_cache(maxsize=256)
+def _saw_cached(freq: float, n: int, sr: int) -> np.ndarray:
+    y = _saw_from_phase(freq * np.arange(n) / sr, freq / sr).astype(np.float32)
+    y.flags.writeable = False
+    return y
+
+
+def square(freq: float, n: int, sr: int = SAMPLE_RATE, phase0: float = 0.0) -> np.ndarray:
+    return 0.5 * (saw(freq, n, sr, phase0) - saw(freq, n, sr, phase0 + 0.5))
+
+
+def sine(freq, n: int, sr: int = SAMPLE_RATE, phase0: float = 0.0) -> np.ndarray:
+    return np.sin(2 * np.pi * (phase0 + freq * np.arange(n) / sr))
+
+
+def env(n: int, *, attack: float = 0.005, decay: float = 0.3, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Linear attack then exponential decay (time constant ``decay`` s). (n,)"""
+    t = np.arange(n) / sr
+    return np.minimum(1.0, t / max(attack, 1e-4)) * np.exp(-t / max(decay, 1e-4))
+
+
+def gate(n: int, *, attack: float, release: float, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Sustained note: linear attack, flat, linear release at the end. (n,)"""
+    e = np.ones(n)
+    a, r = min(n, int(attack * sr)), min(n, int(release * sr))
+    if a:
+        e[:a] = np.linspace(0, 1, a, endpoint=False)
+    if r:
+        e[n - r:] *= np.linspace(1, 0, r)
+    return e
+
+
+def place(buf: np.ndarray, sig: np.ndarray, start: int, gain: float = 1.0) -> None:
+    """Add ``sig`` into ``buf`` at sample ``start`` (clipped at both ends)."""
+    if start >= len(buf) or start + len(sig) <= 0:
+        return
+    s0 = max(0, -start)
+    end = min(len(buf), start + len(sig))
+    buf[start + s0:end] += gain * sig[s0:end - start]
+
+
+def pluck(freq: float, seconds: float, *, bright: float = 0.6, decay: float = 0.8, n_harm: int = 12,
+          inharm: float = 0.0, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Additive plucked string: higher harmonics are weaker and die faster. (n,), read-only (cached)."""
+    return _pluck(round(float(freq), 3), round(float(seconds), 4), bright=bright, decay=decay, n_harm=n_harm,
+                  inharm=inharm, sr=sr)
+
+
+@functools.lru_cache(maxsize=384)
+def _pluck(freq: float, seconds: float, *, bright: float = 0.6, decay: float = 0.8, n_harm: int = 12,
+          inharm: float = 0.0, sr: int = SAMPLE_RATE) -> np.ndarray:
+    n = int(seconds * sr)
+    t = np.arange(n) / sr
+    k = np.arange(1, n_harm + 1)
+    fk = freq * k * np.sqrt(1 + inharm * k ** 2)
+    keep = fk < sr / 2 * 0.9
+    k, fk = k[keep], fk[keep]
+    amp = bright ** (k - 1) / k ** 0.5
+    rates = (1.0 / decay) * (1 + 0.6 * (k - 1))
+    y = (amp[None, :] * np.sin(2 * np.pi * fk[None, :] * t[:, None]) * np.exp(-t[:, None] * rates[None, :])).sum(1)
+    att = min(n, int(0.002 * sr))
+    y[:att] *= np.linspace(0, 1, att)
+    y = (y / max(1e-9, amp.sum())).astype(np.float32)
+    y.flags.writeable = False
+    return y
+
+
+@functools.lru_cache(maxsize=128)
+def epiano(freq: float, seconds: float, *, index: float = 1.5, decay: float = 1.2, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """FM electric piano (Rhodes-ish bell). (n,), read-only (cached)"""
+    n = int(seconds * sr)
+    t = np.arange(n) / sr
+    mod = index * np.exp(-t / 0.25) * np.sin(2 * np.pi * freq * t)
+    y = np.sin(2 * np.pi * freq * t + mod) * np.exp(-t / decay)
+    y *= np.minimum(1, t / 0.003)
+    y = y.astype(np.float32)
+    y.flags.writeable = False
+    return y
+
+
+def supersaw(freq: float, n: int, *, voices: int = 5, detune: float = 0.012, rng=None, sr: int = SAMPLE_RATE):
+    rng = rng or np.random.default_rng(0)
+    out = np.zeros(n)
+    for d in np.linspace(-detune, detune, voices):
+        out += saw(freq * (1 + d), n, sr)
+    return out / voices
+
+
+def reverb(x: np.ndarray, *, seconds: float, wet: float, rng, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Exponentially decaying noise impulse response (RT60 ≈ ``seconds``), FFT-convolved."""
+    if wet <= 0 or seconds <= 0:
+        return x
+    from scipy.signal import oaconvolve
+
+    m = int(seconds * sr)
+    t = np.arange(m) / sr
+    ir = rng.standard_normal(m) * np.exp(-6.9 * t / seconds)
+    ir = _filt(ir, "lowpass", 5000.0, sr)
+    ir[: int(0.01 * sr)] = 0.0  # pre-delay
+    ir /= np.sqrt(np.sum(ir ** 2)) + 1e-12
+    w = oaconvolve(x, ir)[: len(x)]
+    return (1 - wet) * x + wet * w
+
+
+def _rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(x ** 2)) + 1e-12)
+
+
+# --------------------------------------------------------------------------- drum one-shots
+
+def kick(rng, *, f0: float = 50.0, punch: float = 160.0, decay: float = 0.28, sr: int = SAMPLE_RATE):
+    n = int(0.6 * sr)
+    t = np.arange(n) / sr
+    f = f0 + punch * np.exp(-t / 0.03)
+    y = np.sin(2 * np.pi * np.cumsum(f) / sr) * np.exp(-t / decay)
+    y[: int(0.003 * sr)] += rng.standard_normal(int(0.003 * sr)) * 0.3
+    return y
+
+
+def snare(rng, *, tone: float = 190.0, decay: float = 0.13, bright: float = 5000.0, sr: int = SAMPLE_RATE):
+    n = int(0.4 * sr)
+    t = np.arange(n) / sr
+    noise = _filt(rng.standard_normal(n), "bandpass", (1200.0, bright), sr) * np.exp(-t / decay)
+    body = np.sin(2 * np.pi * tone * t) * np.exp(-t / 0.05)
+    return 1.4 * noise + 0.6 * body
+
+
+def clap(rng, sr: int = SAMPLE_RATE):
+    n = int(0.35 * sr)
+    t = np.arange(n) / sr
+    e = np.zeros(n)
+    for off in (0.0, 0.011, 0.022):
+        e += (t >= off) * np.exp(-np.clip(t - off, 0, None) / (0.008 if off < 0.02 else 0.09))
+    return _filt(rng.standard_normal(n), "bandpass", (900.0, 4500.0), sr) * e * 1.5
+
+
+def hat(rng, *, decay: float = 0.035, sr: int = SAMPLE_RATE):
+    n = int(min(1.0, decay * 8) * sr)
+    t = np.arange(n) / sr
+    return _filt(rng.standard_normal(n), "highpass", 7000.0, sr) * np.exp(-t / decay)
+
+
+def ride(rng, *, decay: float = 0.9, sr: int = SAMPLE_RATE):
+    n = int(1.4 * sr)
+    t = np.arange(n) / sr
+    partials = np.array([1.0, 1.47, 1.83, 2.41, 2.93, 3.57]) * rng.uniform(420, 520)
+    metal = np.sign(np.sin(2 * np.pi * partials[None, :] * t[:, None])).sum(1) / 6
+    y = _filt(metal + 0.5 * rng.standard_normal(n), "highpass", 3000.0, sr) * np.exp(-t / decay)
+    ping = np.sin(2 * np.pi * partials[2] * 2 * t) * np.exp(-t / 0.15)
+    return 0.6 * y + 0.3 * ping
+
+
+def crash(rng, sr: int = SAMPLE_RATE):
+    n = int(1.8 * sr)
+    t = np.arange(n) / sr
+    return _filt(rng.standard_normal(n), "highpass", 4000.0, sr) * np.exp(-t / 0.7)
+
+
+def hand_drum(rng, *, low: bool, sr: int = SAMPLE_RATE):
+    """Khol / dhol-like membrane: low 'dha' with a pitch bend, or a ringing high 'na' + slap."""
+    n = int(0.5 * sr)
+    t = np.arange(n) / sr
+    if low:
+        f = rng.uniform(85, 110) * (1 + 0.35 * np.exp(-t / 0.06))
+        y = np.sin(2 * np.pi * np.cumsum(f) / sr) * np.exp(-t / 0.22)
+    else:
+        f = rng.uniform(380, 520)
+        y = (np.sin(2 * np.pi * f * t) + 0.4 * np.sin(2 * np.pi * f * 2.3 * t)) * np.exp(-t / 0.09)
+    slap = _filt(rng.standard_normal(n), "bandpass", (1500.0, 6000.0), sr) * np.exp(-t / 0.01)
+    return y + 0.5 * slap
+
+
+def shaker(rng, sr: int = SAMPLE_RATE):
+    n = int(0.12 * sr)
+    t = np.arange(n) / sr
+    return _filt(rng.standard_normal(n), "bandpass", (4000.0, 9000.0), sr) * np.minimum(1, t / 0.015) * np.exp(-t / 0.03)
+
+
+# --------------------------------------------------------------------------- music theory
+
+CHORDS = {"5": (0, 7, 12), "maj": (0, 4, 7), "min": (0, 3, 7), "maj7": (0, 4, 7, 11), "m7": (0, 3, 7, 10),
+          "dom7": (0, 4, 7, 10), "sus2": (0, 2, 7)}
+SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10), "dorian": (0, 2, 3, 5, 7, 9, 10),
+          "mixolydian": (0, 2, 4, 5, 7, 9, 10), "minor_penta": (0, 3, 5, 7, 10), "major_penta": (0, 2, 4, 7, 9)}
+
+
+@dataclass
+class Ctx:
+    """What a genre renderer needs for one track (all positions in samples)."""
+
+    rng: np.random.Generator
+    n: int
+    bpm: float
+    key: int  # pitch class of the tonic, 0 = C
+    swing: float  # where the off-beat eighth falls inside the beat: 0.5 straight, 0.66 swung
+    chords: list  # per bar: (root pitch class, intervals)
+    scale: tuple
+    sr: int = SAMPLE_RATE
+    energy: float = 1.0  # per-track dynamics jitter
+
+    @property
+    def beat(self) -> float:
+        return 60.0 * self.sr / self.bpm
+
+    @property
+    def bar(self) -> float:
+        return 4 * self.beat
+
+    @property
+    def n_bars(self) -> int:
+        return int(np.ceil(self.n / self.bar))
+
+    def pos(self, bar: int, beat: float, *, humanize: float = 0.004) -> int:
+        """Sample index of ``beat`` (0..4, may be fractional) in ``bar``; swung off-beat eighths."""
+        whole, frac = divmod(beat, 1.0)
+        if abs(frac - 0.5) < 1e-6:
+            frac = self.swing
+        elif abs(frac - 0.25) < 1e-6 or abs(frac - 0.75) < 1e-6:
+            frac = frac if self.swing <= 0.5 else (self.swing / 2 if frac < 0.5 else (1 + self.swing) / 2)
+        jitter = self.rng.normal(0, humanize) * self.sr if humanize else 0.0
+        return int(bar * self.bar + (whole + frac) * self.beat + jitter)
+
+    def chord_midi(self, bar: int, octave: int) -> list[float]:
+        root, ivs = self.chords[bar % len(self.chords)]
+        return [12 * octave + root + i for i in ivs]
+
+    def root_midi(self, bar: int, octave: int) -> int:
+        return 12 * octave + self.chords[bar % len(self.chords)][0]
+
+
+def _drum_pattern(ctx: Ctx, buf: np.ndarray, sound: np.ndarray, steps: tuple, gain: float, *,
+                  vel_jitter: float = 0.15, bars=None, humanize: float = 0.004) -> None:
+    """Place a one-shot on 16th-note ``steps`` (0..15) of every bar."""
+    for bar in (range(ctx.n_bars) if bars is None else bars):
+        for s in steps:
+            v = gain * (1 + ctx.rng.uniform(-vel_jitter, vel_jitter))
+            place(buf, sound, ctx.pos(bar, s / 4.0, humanize=humanize), v)
+
+
+# --------------------------------------------------------------------------- genres
+
+@dataclass(frozen=True)
+class GenreStyle:
+    """One genre: tempo, harmony, vocal treatment, mastering, and the function rendering its band."""
+
+    name: str
+    bpm: float
+    scale: str
+    progressions: tuple  # of tuples of (semitones above the tonic, chord quality)
+    bars_per_chord: int
+    swing: float
+    vocal: str  # "sung" | "rap"
+    speech_rate: tuple  # words per minute range for eSpeak
+    rhythms: tuple  # melody rhythm cells, beats per note (each sums to 4)
+    phrase_bars: int
+    reverb_s: float
+    reverb_wet: float
+    target_rms: float  # loudness after mastering
+    drive: float  # master saturation (compression)
+    lead: str  # lead instrument used for instrumentals: sine | saw | square | tri
+    lead_cutoff: float
+    render: Callable[[Ctx], dict] = field(repr=False, compare=False, default=None)
+
+
+GENRES: Registry[GenreStyle] = Registry("genre")
+
+
+def _rock(ctx: Ctx) -> dict:
+    rng, n = ctx.rng, ctx.n
+    drums = np.zeros(n)
+    k, s, h, c = kick(rng, f0=55), snare(rng, bright=7000), hat(rng, decay=0.05), crash(rng)
+    kick_steps = [(0, 8), (0, 8, 10), (0, 6, 8)][rng.integers(3)]
+    _drum_pattern(ctx, drums, k, kick_steps, 1.0)
+    _drum_pattern(ctx, drums, s, (4, 12), 0.9)
+    _drum_pattern(ctx, drums, h, (0, 2, 4, 6, 8, 10, 12, 14), 0.25)
+    _drum_pattern(ctx, drums, c, (0,), 0.5, bars=range(0, ctx.n_bars, 4))
+    gtr, bass = np.zeros(n), np.zeros(n)
+    bar_n = int(ctx.bar) + 1
+    eighth = int(ctx.beat / 2)
+    chug = np.resize(env(eighth, attack=0.002, decay=0.09, sr=ctx.sr), bar_n)
+    for b in range(ctx.n_bars):
+        open_bar = b % 4 == 3
+        notes = ctx.chord_midi(b, 3)
+        wave = sum(saw(midi_hz(m) * (1 + d), bar_n, ctx.sr) for m in notes for d in (-0.004, 0.004))
+        e = env(bar_n, attack=0.003, decay=1.5, sr=ctx.sr) if open_bar else chug
+        place(gtr, wave * e, ctx.pos(b, 0, humanize=0))
+        place(bass, saw(midi_hz(ctx.root_midi(b, 2)), bar_n, ctx.sr) * chug, ctx.pos(b, 0, humanize=0))
+    gtr = _filt(np.tanh(6.0 * gtr), "lowpass", 3800.0, ctx.sr)
+    bass = _filt(bass, "lowpass", 700.0, ctx.sr)
+    return {"drums": drums, "guitar": gtr * 0.5, "bass": bass * 0.6}
+
+
+def _electronic(ctx: Ctx) -> dict:
+    rng, n = ctx.rng, ctx.n
+    drums = np.zeros(n)
+    _drum_pattern(ctx, drums, kick(rng, f0=48, punch=220, decay=0.3), (0, 4, 8, 12), 1.1, vel_jitter=0.02, humanize=0)
+    _drum_pattern(ctx, drums, clap(rng), (4, 12), 0.7, humanize=0)
+    _drum_pattern(ctx, drums, hat(rng, decay=0.12), (2, 6, 10, 14), 0.35, humanize=0)
+    _drum_pattern(ctx, drums, hat(rng, decay=0.02), tuple(range(16)), 0.12, humanize=0)
+    # side-chain: everything but the drums ducks after each kick
+    since = (np.arange(n) % ctx.beat) / ctx.sr
+    duck = 1 - 0.75 * np.exp(-since / 0.09)
+    pads, bass, arp = np.zeros(n), np.zeros(n), np.zeros(n)
+    bar_n = int(ctx.bar) + 1
+    sixteenth = int(ctx.beat / 4)
+    for b in range(ctx.n_bars):
+        start = ctx.pos(b, 0, humanize=0)
+        chord = ctx.chord_midi(b, 4)
+        place(pads, sum(supersaw(midi_hz(m), bar_n, rng=rng) for m in chord), start)
+        for off in (0.5, 1.5, 2.5, 3.5):
+            place(bass, sine(midi_hz(ctx.root_midi(b, 2)), int(ctx.beat / 2)) * env(int(ctx.beat / 2), decay=0.15),
+                  ctx.pos(b, off, humanize=0))
+        arp_notes = chord + [chord[0] + 12]
+        for i in range(16):
+            m = arp_notes[(i * 3) % len(arp_notes)] + 12
+            place(arp, square(midi_hz(m), sixteenth) * env(sixteenth, decay=0.06), start + i * sixteenth)
+    sweep = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / (8 * ctx.bar))
+    pads = _filt(pads, "lowpass", 900.0, ctx.sr) * (1 - sweep) + _filt(pads, "lowpass", 4000.0, ctx.sr) * sweep
+    return {"drums": drums, "pads": pads * duck * 0.35, "bass": bass * duck * 0.8,
+            "arp": _filt(arp, "lowpass", 3000.0, ctx.sr) * duck * 0.12}
+
+
+def _hiphop(ctx: Ctx) -> dict:
+    rng, n = ctx.rng, ctx.n
+    drums = np.zeros(n)
+    kick_steps = [(0, 7, 10), (0, 3, 10), (0, 8, 9)][rng.integers(3)]
+    k = kick(rng, f0=52, punch=120, decay=0.25)
+    _drum_pattern(ctx, drums, k, kick_steps, 1.2, humanize=0.008)
+    _drum_pattern(ctx, drums, snare(rng, tone=170, decay=0.18, bright=4000), (4, 12), 1.1, humanize=0.008)
+    _drum_pattern(ctx, drums, hat(rng, decay=0.03), (0, 2, 4, 6, 8, 10, 12, 14), 0.22, vel_jitter=0.4, humanize=0.01)
+    bass, keys = np.zeros(n), np.zeros(n)
+    for b in range(ctx.n_bars):
+        root = midi_hz(ctx.root_midi(b, 1) + 12)
+        for st in kick_steps:
+            # 808: a long sine with a short downward glide
+            m = int(ctx.beat * 1.5)
+            t = np.arange(m) / ctx.sr
+            f = root * (1 + 0.5 * np.exp(-t / 0.02))
+            place(bass, np.tanh(2 * np.sin(2 * np.pi * np.cumsum(f) / ctx.sr)) * np.exp(-t / 0.6), ctx.pos(b, st / 4))
+        for m in ctx.chord_midi(b, 4):
+            place(keys, epiano(midi_hz(m), ctx.bar / ctx.sr, decay=1.5, index=1.0), ctx.pos(b, 0), 0.3)
+    crackle = np.zeros(n)
+    idx = rng.integers(0, n, size=int(n / ctx.sr * 25))
+    crackle[idx] = rng.uniform(-1, 1, len(idx))
+    keys = _filt(keys, "lowpass", 2500.0, ctx.sr)
+    return {"drums": drums, "bass": bass * 0.7, "keys": keys * 0.5, "crackle": _filt(crackle, "highpass", 2000.0) * 0.1}
+
+
+def _classical(ctx: Ctx) -> dict:
+    rng, n = ctx.rng, ctx.n
+    strings, cello, harp = np.zeros(n), np.zeros(n), np.zeros(n)
+    bar_n = int(ctx.bar) + 1
+    vib = 1 + 0.004 * np.sin(2 * np.pi * 5.2 * np.arange(bar_n) / ctx.sr)
+    for b in range(ctx.n_bars):
+        start = ctx.pos(b, 0, humanize=0)
+        chord = ctx.chord_midi(b, 4)
+        g = gate(bar_n, attack=0.5, release=0.3, sr=ctx.sr)
+        wave = 0.0
+        for m in chord:
+            f = midi_hz(m)
+            for d in (-0.003, 0.0, 0.003):
+                ph = rng.random() + np.cumsum(f * (1 + d) * vib) / ctx.sr
+                wave = wave + _saw_from_phase(ph, f / ctx.sr)
+        place(strings, wave * g, start)
+        f = midi_hz(ctx.root_midi(b, 2))
+        ph = np.cumsum(f * vib) / ctx.sr
+        place(cello, _saw_from_phase(ph, f / ctx.sr) * gate(bar_n, attack=0.3, release=0.3), start)
+        arp = chord + [chord[0] + 12, chord[1] + 12]
+        order = [0, 1, 2, 3, 4, 3, 2, 1]
+        for i in range(8):
+            m = arp[order[i] % len(arp)] + 12
+            place(harp, pluck(midi_hz(m), 1.2, bright=0.4, decay=0.9, n_harm=8), ctx.pos(b, i / 2, humanize=0.006),
+                  rng.uniform(0.7, 1.0))
+    swell = 0.65 + 0.35 * np.sin(2 * np.pi * np.arange(n) / (ctx.sr * rng.uniform(9, 16)) + rng.uniform(0, 6.28))
+    strings = _filt(strings, "lowpass", 2200.0, ctx.sr) * swell
+    return {"strings": strings * 0.12, "cello": _filt(cello, "lowpass", 1200.0) * swell * 0.25, "harp": harp * 0.35}
+
+
+def _folk(ctx: Ctx) -> dict:
+    rng, n = ctx.rng, ctx.n
+    perc = np.zeros(n)
+    lo, hi, sh = hand_drum(rng, low=True), hand_drum(rng, low=False), shaker(rng)
+    _drum_pattern(ctx, perc, lo, (0, 6, 8), 1.0, humanize=0.008)
+    _drum_pattern(ctx, perc, hi, (3, 4, 10, 12, 14), 0.6, humanize=0.008)
+    _drum_pattern(ctx, perc, sh, tuple(range(0, 16, 2)), 0.3, vel_jitter=0.4, humanize=0.01)
+    dotara, ektara, drone = np.zeros(n), np.zeros(n), np.zeros(n)
+    scale = SCALES["major_penta"]
+    for b in range(ctx.n_bars):
+        chord = ctx.chord_midi(b, 4)
+        deg = rng.integers(0, 5)
+        for i in range(8):
+            if rng.random() < 0.2:
+                continue
+            deg = int(np.clip(deg + rng.integers(-2, 3), 0, 9))
+            m = 12 * 5 + ctx.key + scale[deg % 5] + 12 * (deg // 5) - 12
+            if i % 4 == 0:
+                m = chord[0] + 12
+            place(dotara, pluck(midi_hz(m), 0.7, bright=0.75, decay=0.45, n_harm=14, inharm=2e-4),
+                  ctx.pos(b, i / 2, humanize=0.006), rng.uniform(0.6, 1.0))
+        # ektara: one string on the tonic, its pitch bent by squeezing the neck
+        for beat in (0, 2):
+            m = int(ctx.beat * 1.8)
+            t = np.arange(m) / ctx.sr
+            f = midi_hz(12 * 4 + ctx.key) * (1 + rng.choice([-1, 1]) * 0.06 * (1 - np.exp(-t / 0.15)))
+            place(ektara, np.tanh(1.5 * np.sin(2 * np.pi * np.cumsum(f) / ctx.sr)) * np.exp(-t / 0.5), ctx.pos(b, beat))
+    tonic = midi_hz(12 * 3 + ctx.key)
+    drone = 0.5 * square(tonic, n) + 0.3 * square(tonic * 1.5, n)
+    drone *= 0.8 + 0.2 * np.sin(2 * np.pi * 0.4 * np.arange(n) / ctx.sr)
+    return {"perc": perc * 0.8, "dotara": dotara * 0.5, "ektara": ektara * 0.25,
+            "harmonium": _filt(drone, "lowpass", 1500.0) * 0.07}
+
+
+def _jazz(ctx: Ctx) -> dict:
+    rng, n = ctx.rng, ctx.n
+    drums = np.zeros(n)
+    _drum_pattern(ctx, drums, ride(rng), (0, 4, 6, 8, 12, 14), 0.35, vel_jitter=0.25, humanize=0.006)
+    _drum_pattern(ctx, drums, hat(rng, decay=0.02), (4, 12), 0.3)
+    _drum_pattern(ctx, drums, kick(rng, f0=60, punch=60, decay=0.2), (0, 4, 8, 12), 0.15, vel_jitter=0.3)
+    brush = snare(rng, tone=220, decay=0.08, bright=3500)
+    for b in range(ctx.n_bars):
+        for s in rng.choice(16, size=2, replace=False):
+            if s % 2 == 0:
+                place(drums, brush, ctx.pos(b, s / 4), rng.uniform(0.1, 0.3))
+    bass, piano = np.zeros(n), np.zeros(n)
+    q = ctx.beat / ctx.sr
+    for b in range(ctx.n_bars):
+        chord = ctx.chord_midi(b, 2)
+        nxt = ctx.root_midi(b + 1, 2)
+        line = [chord[0], rng.choice(chord[1:]), rng.choice(chord), nxt + rng.choice([-1, 1])]
+        for beat, m in enumerate(line):
+            place(bass, pluck(midi_hz(m), q * 1.1, bright=0.35, decay=0.5, n_harm=6), ctx.pos(b, beat), 0.9)
+        voicing = [m + 12 for m in ctx.chord_midi(b, 4)[1:]] + [ctx.root_midi(b, 4) + 14]
+        for beat in sorted(rng.choice([0.5, 1.5, 2.0, 2.5, 3.5], size=2, replace=False)):
+            dur = q * rng.choice([0.6, 1.2])
+            for m in voicing:
+                place(piano, pluck(midi_hz(m - 12), dur, bright=0.5, decay=0.6, n_harm=8), ctx.pos(b, beat), 0.3)
+    return {"drums": drums, "bass": _filt(bass, "lowpass", 1500.0) * 0.9, "piano": piano * 0.6}
+
+
+def _style(name, render, **kw) -> GenreStyle:
+    return GENRES.add(name, GenreStyle(name=name, render=render, **kw))
+
+
+_style("rock", _rock, bpm=124, scale="minor_penta", progressions=(((0, "5"), (10, "5"), (8, "5"), (7, "5")),
+       ((0, "5"), (5, "5"), (10, "5"), (5, "5")), ((0, "5"), (3, "5"), (10, "5"), (5, "5"))), bars_per_chord=1,
+       swing=0.5, vocal="sung", speech_rate=(150, 180), rhythms=((1, 1, 1, 1), (0.5, 0.5, 1, 2), (1.5, 0.5, 2), (2, 1, 1)),
+       phrase_bars=2, reverb_s=0.8, reverb_wet=0.12, target_rms=0.2, drive=2.5, lead="saw", lead_cutoff=3000)
+_style("electronic", _electronic, bpm=127, scale="minor", progressions=(((0, "min"), (8, "maj"), (3, "maj"), (10, "maj")),
+       ((0, "min"), (5, "min"), (8, "maj"), (7, "maj"))), bars_per_chord=1, swing=0.5, vocal="sung",
+       speech_rate=(150, 175), rhythms=((0.5, 0.5, 0.5, 0.5, 2), (1, 1, 2), (0.5, 1, 0.5, 2)), phrase_bars=2,
+       reverb_s=1.6, reverb_wet=0.2, target_rms=0.22, drive=2.0, lead="square", lead_cutoff=4000)
+_style("hiphop", _hiphop, bpm=90, scale="minor_penta", progressions=(((0, "m7"), (8, "maj7")), ((0, "m7"), (5, "m7")),
+       ((0, "m7"), (10, "dom7"))), bars_per_chord=2, swing=0.58, vocal="rap", speech_rate=(200, 240),
+       rhythms=((0.5, 0.5, 1, 0.5, 0.5, 1), (1, 0.5, 0.5, 2)), phrase_bars=1, reverb_s=0.4, reverb_wet=0.06,
+       target_rms=0.18, drive=1.6, lead="sine", lead_cutoff=2500)
+_style("classical", _classical, bpm=72, scale="major", progressions=(((0, "maj"), (9, "min"), (5, "maj"), (7, "maj")),
+       ((0, "maj"), (5, "maj"), (7, "maj"), (0, "maj")), ((9, "min"), (2, "min"), (7, "maj"), (0, "maj"))),
+       bars_per_chord=1, swing=0.5, vocal="sung", speech_rate=(120, 140), rhythms=((2, 2), (3, 1), (4,), (1, 1, 2)),
+       phrase_bars=2, reverb_s=2.4, reverb_wet=0.35, target_rms=0.07, drive=0.3, lead="tri", lead_cutoff=2500)
+_style("folk", _folk, bpm=100, scale="mixolydian", progressions=(((0, "maj"), (5, "maj"), (0, "maj"), (7, "maj")),
+       ((0, "maj"), (10, "maj"), (0, "maj"), (0, "maj"))), bars_per_chord=2, swing=0.5, vocal="sung",
+       speech_rate=(140, 165), rhythms=((1, 1, 2), (0.5, 0.5, 1, 2), (1, 0.5, 0.5, 2)), phrase_bars=2,
+       reverb_s=0.9, reverb_wet=0.15, target_rms=0.12, drive=0.8, lead="sine", lead_cutoff=3500)
+_style("jazz", _jazz, bpm=138, scale="dorian", progressions=(((2, "m7"), (7, "dom7"), (0, "maj7"), (9, "dom7")),
+       ((0, "maj7"), (9, "m7"), (2, "m7"), (7, "dom7"))), bars_per_chord=1, swing=0.66, vocal="sung",
+       speech_rate=(150, 170), rhythms=((1.5, 0.5, 1, 1), (0.5, 1, 0.5, 2), (1, 1, 2)), phrase_bars=2,
+       reverb_s=1.1, reverb_wet=0.18, target_rms=0.1, drive=0.5, lead="square", lead_cutoff=1800)
+
+
+# --------------------------------------------------------------------------- eSpeak NG via ctypes
+
+class _Espeak:
+    """Per-process binding of espeakng-loader's libespeak-ng (synchronous mode, callback collects int16)."""
+
+    _lock = threading.Lock()
+    _inst: "_Espeak | None" = None
+
+    def __init__(self):
+        import espeakng_loader
+
+        self.lib = ctypes.CDLL(espeakng_loader.get_library_path())
+        lib = self.lib
+        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        lib.espeak_Synth.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
+                                     ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
+        AUDIO_OUTPUT_SYNCHRONOUS = 2
+        self.sr = lib.espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, espeakng_loader.get_data_path().encode(), 0)
+        if self.sr <= 0:
+            raise SongscapeError(f"eSpeak NG failed to initialise (returned {self.sr}) with data at "
+                                 f"{espeakng_loader.get_data_path()}. Reinstall espeakng-loader.")
+        self._chunks: list[np.ndarray] = []
+        cb_type = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
+
+        def _cb(wav, n, _events):
+            if n > 0 and wav:
+                self._chunks.append(np.ctypeslib.as_array(wav, shape=(n,)).copy())
+            return 0
+
+        self._cb = cb_type(_cb)  # keep a reference: ctypes callbacks must outlive their use
+        lib.espeak_SetSynthCallback(self._cb)
+
+    @classmethod
+    def get(cls) -> "_Espeak":
+        with cls._lock:
+            if cls._inst is None:
+                cls._inst = cls()
+            return cls._inst
+
+    def speak(self, text: str, *, voice: str, rate: int = 160, pitch: int = 50, pitch_range: int = 50) -> np.ndarray:
+        """Speech for ``text`` as float32 at SAMPLE_RATE, shape (n,)."""
+        with self._lock:
+            if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
+                raise SongscapeError(f"eSpeak NG has no voice '{voice}'. Use e.g. 'en+m3' or 'bn+f2'.")
+            self.lib.espeak_SetParameter(1, int(np.clip(rate, 80, 450)), 0)  # espeakRATE
+            self.lib.espeak_SetParameter(3, int(pitch), 0)  # espeakPITCH
+            self.lib.espeak_SetParameter(4, int(pitch_range), 0)  # espeakRANGE
+            self._chunks = []
+            data = text.encode("utf-8")
+            espeakCHARS_UTF8 = 1
+            self.lib.espeak_Synth(data, len(data) + 1, 0, 1, 0, espeakCHARS_UTF8, None, None)
+            y = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
+        y = y.astype(np.float32) / 32768.0
+        if self.sr != SAMPLE_RATE:
+            import soxr
+
+            y = soxr.resample(y, self.sr, SAMPLE_RATE).astype(np.float32)
+        return y
+
+
+def speak(text: str, *, voice: str, rate: int = 160, pitch: int = 50, pitch_range: int = 50) -> np.ndarray:
+    """eSpeak NG speech for ``text`` with ``voice`` ('en+m3', 'bn+f2', …); float32 (n,) at SAMPLE_RATE."""
+    return _Espeak.get().speak(text, voice=voice, rate=rate, pitch=pitch, pitch_range=pitch_range)
+
+
+# --------------------------------------------------------------------------- vocals
+
+_NFFT, _HOP = 1024, 256
+
+
+def _stft(x: np.ndarray) -> np.ndarray:
+    """(n,) → (frames, NFFT/2+1) with a Hann window, centred frames."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    win = np.hanning(_NFFT + 1)[:-1]
+    xp = np.pad(x, (_NFFT // 2, _NFFT))
+    frames = sliding_window_view(xp, _NFFT)[::_HOP]
+    return np.fft.rfft(frames * win, axis=1)
+
+
+def _istft(spec: np.ndarray, n: int) -> np.ndarray:
+    """(frames, NFFT/2+1) → (n,); all-zero frames are skipped."""
+    win = np.hanning(_NFFT + 1)[:-1]
+    live = np.flatnonzero(np.any(spec != 0, axis=1))
+    frames = np.fft.irfft(spec[live], n=_NFFT, axis=1) * win
+    out = np.zeros(len(spec) * _HOP + _NFFT)
+    for i, fr in zip(live, frames):
+        out[i * _HOP:i * _HOP + _NFFT] += fr
+    out /= np.sum(win ** 2) / _HOP
+    return out[_NFFT // 2:_NFFT // 2 + n]
+
+
+def pitch_track(notes: list, n: int, *, glide: float = 0.04, vibrato: float = 0.25, rng=None,
+                sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Per-sample frequency (Hz) following ``notes`` [(start, length, midi)], held between notes,
+    with portamento (``glide`` s) and vibrato (``vibrato`` semitones at ~5.5 Hz). (n,)"""
+    from scipy.signal import lfilter
+
+    m = np.full(n, np.nan)
+    for start, length, midi in notes:
+        m[max(0, start):max(0, min(n, start + length))] = midi
+    if np.all(np.isnan(m)):
+        return np.full(n, 220.0)
+    idx = np.where(~np.isnan(m), np.arange(n), 0)
+    np.maximum.accumulate(idx, out=idx)
+    first = np.flatnonzero(~np.isnan(m))[0]
+    m = m[idx]
+    m[:first] = m[first]
+    a = np.exp(-1.0 / (glide * sr))
+    m = lfilter([1 - a], [1, -a], m - m[0]) + m[0]
+    rate = 5.5 if rng is None else rng.uniform(4.8, 6.2)
+    m = m + vibrato * np.sin(2 * np.pi * rate * np.arange(n) / sr)
+    return midi_hz(m)
+
+
+def oscillator(freq: np.ndarray, kind: str, *, rng=None, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Continuous-phase oscillator following a per-sample frequency. (n,) → (n,)"""
+    phase = np.cumsum(freq) / sr + (0.0 if rng is None else rng.random())
+    dt = freq / sr
+    if kind == "sine":
+        return np.sin(2 * np.pi * phase)
+    if kind == "saw":
+        return _saw_from_phase(phase, dt)
+    if kind == "square":
+        return 0.5 * (_saw_from_phase(phase, dt) - _saw_from_phase(phase + 0.5, dt))
+    if kind == "tri":
+        return 2 * np.abs(2 * (phase % 1.0) - 1) - 1
+    raise ParameterError("kind", value=kind, expected="one of sine, saw, square, tri")
+
+
+def vocode(speech: np.ndarray, carrier: np.ndarray) -> np.ndarray:
+    """Channel vocoder: the speech's spectral envelope (formants, loudness, consonants) imposed on
+    the carrier's pitch. Sibilants above ~3 kHz keep part of the original speech. (n,), (n,) → (n,)
+    Only frames where the speech is audible are processed (the rest is silence anyway)."""
+    from scipy.ndimage import uniform_filter1d
+
+    n = len(speech)
+    S = _stft(speech.astype(np.float32))
+    e_s = np.sum(np.abs(S) ** 2, axis=1)
+    active = e_s > 1e-6 * (e_s.max() + 1e-12)
+    if not active.any():
+        return np.zeros(n)
+    C = _stft(carrier.astype(np.float32))[active]
+    Sa = S[active]
+    env_s = np.exp(uniform_filter1d(np.log(np.abs(Sa) + 1e-7), 13, axis=1))
+    flat_c = C / np.exp(uniform_filter1d(np.log(np.abs(C) + 1e-7), 13, axis=1))
+    Y = env_s * flat_c
+    e_y = np.sum(np.abs(Y) ** 2, axis=1, keepdims=True) + 1e-12
+    Y *= np.sqrt(e_s[active][:, None] / e_y)
+    freqs = np.fft.rfftfreq(_NFFT, 1 / SAMPLE_RATE)
+    w = (np.clip((freqs - 3000.0) / 3000.0, 0, 1) * 0.7)[None, :]
+    out = np.zeros_like(S)
+    out[active] = Y * (1 - w) + Sa * w
+    return _istft(out, n)
+
+
+# --------------------------------------------------------------------------- the plan
+
+@dataclass(frozen=True)
+class TrackSpec:
+    """Everything that decides one track (labels + musical choices); rendering is a pure function of it."""
+
+    index: int
+    genre: str
+    language: str
+    title: str
+    artist: str
+    lines: tuple  # sung lines in order: ((text, 'en'|'bn'), ...); empty for instrumentals
+    key: int
+    bpm: float
+    progression: tuple
+    voice_variant: str
+    english_voice: str
+    female: bool
+    seconds: float
+    intro_bars: int
+    render_seed: int
+    mix: tuple  # (vocal level, noise level dB, reverb wet jitter, energy)
+
+    @property
+    def file(self) -> str:
+        return f"audio/{self.genre}_{self.index:04d}.{_FORMAT}"
+
+    @property
+    def lyrics(self) -> str:
+        return "\n".join(text for text, _ in self.lines)
+
+
+def _title(line: str, lang: str, rng) -> str:
+    words = line.split()
+    if lang == "en":
+        content = [w for w in words if w.lower() not in ENGLISH_STOPWORDS] or words
+        k = int(rng.integers(1, min(3, len(content)) + 1))
+        s = int(rng.integers(0, len(content) - k + 1))
+        return " ".join(w.capitalize() for w in content[s:s + k])
+    k = int(rng.integers(2, min(3, len(words)) + 1))
+    s = int(rng.integers(0, len(words) - k + 1))
+    return " ".join(words[s:s + k])
+
+
+def _pick_lines(genre: str, lang: str, k: int, rng) -> list[str]:
+    pool = list(LINES[genre][lang])
+    out = [pool[i] for i in rng.permutation(len(pool))[:k]]
+    if rng.random() < 0.25:  # a borrowed line from another genre: lyrics alone do not give the genre away
+        other = [g for g in LINES if g != genre][int(rng.integers(len(LINES) - 1))]
+        out[-1] = LINES[other][lang][int(rng.integers(len(LINES[other][lang])))]
+    return out
+
+
+def _song_lines(style: GenreStyle, language: str, n_slots: int, rng) -> list[tuple[str, str]]:
+    """Verse/chorus order of sung lines, cycled to fill ``n_slots`` phrases."""
+    if language == "Instrumental" or n_slots <= 0:
+        return []
+    if language == "Hybrid":
+        en = [(x, "en") for x in _pick_lines(style.name, "English", 3, rng)]
+        bn = [(x, "bn") for x in _pick_lines(style.name, "Bangla", 3, rng)]
+        verse = [en[0], bn[0], en[1], bn[1]] if rng.random() < 0.5 else [bn[0], en[0], bn[1], en[1]]
+        chorus = [en[2], bn[2]]
+    else:
+        code = "en" if language == "English" else "bn"
+        picked = [(x, code) for x in _pick_lines(style.name, language, 5, rng)]
+        verse, chorus = picked[:3], picked[3:]
+    order = verse[:2] + chorus + verse[2:] + chorus
+    return [order[i % len(order)] for i in range(n_slots)]
+
+
+def plan_corpus(*, n_tracks: int = 240, seconds: float = 30.0, seed: int = 0) -> list[TrackSpec]:
+    """Labels and musical choices for every track; deterministic for a seed. Genre cycles fastest,
+    so any prefix of the corpus is balanced across genres; languages follow _LANGUAGE_CYCLE."""
+    _check(n_tracks=n_tracks, seconds=seconds, seed=seed)
+    rng = np.random.default_rng([int(seed), 7919])
+    genres = GENRES.names()
+    specs = []
+    for i in range(n_tracks):
+        style = GENRES.get(genres[i % len(genres)])
+        language = _LANGUAGE_CYCLE[(i // len(genres)) % len(_LANGUAGE_CYCLE)]
+        artist = ARTISTS[style.name][language][int(rng.integers(len(ARTISTS[style.name][language])))]
+        # The artist is the singer: voice variant and accent follow the artist (with the seed).
+        h = int(hashlib.sha1(f"{artist}:{seed}".encode()).hexdigest(), 16)
+        variant = _VARIANTS[h % len(_VARIANTS)]
+        english_voice = ("en", "en-us")[(h >> 8) % 2]
+        bpm = round(style.bpm * rng.uniform(0.92, 1.08), 2)
+        bar_s = 240.0 / bpm
+        n_bars = int(np.ceil(seconds / bar_s))
+        intro = 1 if style.phrase_bars == 1 else int(rng.integers(1, 3))
+        n_slots = max(0, (n_bars - intro) // style.phrase_bars)
+        lines = _song_lines(style, language, n_slots, rng)
+        if lines:
+            title_line = lines[min(2, len(lines) - 1)]
+            title = _title(title_line[0], title_line[1], rng)
+        else:
+            title = f"{style.name.capitalize()} Study No. {int(rng.integers(1, 40))}"
+        prog = style.progressions[int(rng.integers(len(style.progressions)))]
+        mix = (float(rng.uniform(0.7, 1.2)), float(rng.uniform(-52, -36)), float(rng.uniform(0.7, 1.3)),
+               float(rng.uniform(0.85, 1.15)))
+        specs.append(TrackSpec(index=i, genre=style.name, language=language, title=title, artist=artist,
+                               lines=tuple(lines), key=int(rng.integers(12)), bpm=bpm, progression=prog,
+                               voice_variant=variant, english_voice=english_voice, female=variant.startswith("f"),
+                               seconds=float(seconds), intro_bars=intro, render_seed=int(rng.integers(2 ** 31)), mix=mix))
+    return specs
+
+
+def _check(*, n_tracks, seconds, seed) -> None:
+    if not isinstance(n_tracks, (int, np.integer)) or n_tracks < 1 or n_tracks > 5000:
+        raise ParameterError("n_tracks", value=n_tracks, expected="an integer in [1, 5000]")
+    if not np.isfinite(seconds) or seconds < 1.0 or seconds > 300.0:
+        raise ParameterError("seconds", value=seconds, expected="a number of seconds in [1, 300]")
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ParameterError("seed", value=seed, expected="a non-negative integer")
+
+
+# --------------------------------------------------------------------------- rendering
+
+@dataclass
+class TrackAudio:
+    """Stems of one track, float arrays of shape (n,) at SAMPLE_RATE. ``mix`` is what gets written."""
+
+    mix: np.ndarray
+    backing: np.ndarray
+    vocals: np.ndarray
+    stems: dict
+
+
+def _melody(ctx: Ctx, style: GenreStyle, bars: range, base: int, rng) -> list:
+    """Notes [(start, length, midi)] over ``bars``: a walk on the scale, strong beats on chord tones."""
+    scale = SCALES[style.scale]
+    notes, deg = [], int(rng.integers(0, len(scale)))
+    for b in bars:
+        cell = style.rhythms[int(rng.integers(len(style.rhythms)))]
+        beat = 0.0
+        chord_pcs = {(ctx.chords[b % len(ctx.chords)][0] + iv) % 12 for iv in ctx.chords[b % len(ctx.chords)][1]}
+        for dur in cell:
+            deg = int(np.clip(deg + rng.choice([-2, -1, -1, 0, 1, 1, 2]), -2, len(scale) + 4))
+            midi = base + ctx.key + scale[deg % len(scale)] + 12 * (deg // len(scale))
+            if beat in (0.0, 2.0):  # strong beats: nearest chord tone
+                for d in (0, -1, 1, -2, 2):
+                    if (midi + d) % 12 in chord_pcs:
+                        midi += d
+                        break
+            start = ctx.pos(b, beat, humanize=0)
+            notes.append((start, int(dur * ctx.beat), midi))
+            beat += dur
+    return notes
+
+
+def render_track(spec: TrackSpec) -> TrackAudio:
+    """Synthesize one track (backing, vocals, mastered mix) from its spec; deterministic."""
+    style = GENRES.get(spec.genre)
+    sr = SAMPLE_RATE
+    n = int(round(spec.seconds * sr))
+    rng = np.random.default_rng(spec.render_seed)
+    vocal_level, noise_db, wet_jitter, energy = spec.mix
+    chords = []
+    for root, quality in spec.progression:
+        chords += [((spec.key + root) % 12, CHORDS[quality])] * style.bars_per_chord
+    ctx = Ctx(rng=rng, n=n, bpm=spec.bpm, key=spec.key, swing=style.swing, chords=chords, scale=SCALES[style.scale],
+              energy=energy)
+    stems = style.render(ctx)
+    backing = np.zeros(n)
+    for name in sorted(stems):
+        stems[name] = stems[name] * rng.uniform(0.8, 1.2)
+        backing += stems[name]
+    backing *= energy
+
+    vocals = np.zeros(n)
+    phrase = style.phrase_bars
+    intro = spec.intro_bars
+    base = 48 if not spec.female else 57
+    if spec.lines:
+        speech = np.zeros(n)
+        for k, (text, lang) in enumerate(spec.lines):
+            start_bar = intro + k * phrase
+            start = ctx.pos(start_bar, 0, humanize=0)
+            slot = int(phrase * ctx.bar * (0.92 if style.vocal == "rap" else 0.85))
+            voice = f"{spec.english_voice if lang == 'en' else 'bn'}+{spec.voice_variant}"
+            rate = int(rng.uniform(*style.speech_rate))
+            pitch = int(rng.uniform(35, 65))
+            y = speak(text, voice=voice, rate=rate, pitch=pitch, pitch_range=70 if style.vocal == "rap" else 20)
+            if len(y) > slot:  # too long for its phrase: speak faster once, then trim with a fade
+                y = speak(text, voice=voice, rate=int(rate * len(y) / slot * 1.05), pitch=pitch,
+                          pitch_range=70 if style.vocal == "rap" else 20)
+                if len(y) > slot:
+                    y = y[:slot] * np.r_[np.ones(slot - 256), np.linspace(1, 0, 256)]
+            place(speech, y, start)
+        if style.vocal == "rap":
+            vocals = _filt(speech, "highpass", 120.0)
+        else:
+            notes = _melody(ctx, style, range(intro, ctx.n_bars), base, rng)
+            f0 = pitch_track(notes, n, rng=rng, vibrato=0.2 if spec.genre != "classical" else 0.35)
+            carrier = oscillator(f0, "saw", rng=rng) + 0.05 * rng.standard_normal(n)
+            vocals = vocode(speech, carrier)
+            vocals = 0.85 * vocals + 0.15 * speech  # a trace of the dry voice keeps words legible
+    elif spec.language == "Instrumental":
+        notes = _melody(ctx, style, range(1, ctx.n_bars), 60 if style.lead != "sine" else 72, rng)
+        f0 = pitch_track(notes, n, rng=rng, vibrato=0.15)
+        lead = oscillator(f0, style.lead, rng=rng)
+        gatev = np.zeros(n)
+        for start, length, _m in notes:
+            seg = gate(max(1, min(length, n - start)), attack=0.02, release=0.05)
+            gatev[start:start + len(seg)] = np.maximum(gatev[start:start + len(seg)], seg)
+        vocals = _filt(lead * gatev, "lowpass", style.lead_cutoff)  # the lead takes the vocal's place
+    if np.any(vocals):
+        vocals = vocals / _rms(vocals[np.abs(vocals) > 1e-4]) * _rms(backing) * vocal_level * 0.9
+    mix = reverb(backing + vocals, seconds=style.reverb_s, wet=min(0.6, style.reverb_wet * wet_jitter), rng=rng)
+    mix = mix + 10 ** (noise_db / 20) * rng.standard_normal(n) * _rms(mix)
+    # mastering: saturation (loud genres are compressed harder), then loudness per genre, soft limit
+    if style.drive > 0:
+        mix = np.tanh(style.drive * mix / (np.max(np.abs(mix)) + 1e-9)) / np.tanh(style.drive)
+    mix = mix * (style.target_rms * energy / _rms(mix))
+    mix = np.tanh(mix / 0.98) * 0.98
+    fade = int(0.02 * sr)
+    mix[:fade] *= np.linspace(0, 1, fade)
+    mix[-fade:] *= np.linspace(1, 0, fade)
+    return TrackAudio(mix=mix.astype(np.float32), backing=backing.astype(np.float32),
+                      vocals=vocals.astype(np.float32), stems=stems)
+
+
+def _render_and_write(spec: TrackSpec, out_dir: str) -> dict:
+    audio = render_track(spec)
+    write_audio(Path(out_dir) / spec.file, audio.mix)
+    return {"index": spec.index, "duration_s": len(audio.mix) / SAMPLE_RATE,
+            "audio_sha1": hashlib.sha1(audio.mix.tobytes()).hexdigest()}
+
+
+def _worker_init() -> None:
+    os.environ["OMP_NUM_THREADS"] = "1"
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except Exception:  # noqa: BLE001 - best effort only
+        pass
+
+
+# --------------------------------------------------------------------------- public API
+
+def generate_demo(out_dir: Path, *, n_tracks: int = 240, seconds: float = 30.0, seed: int = 0,
+                  progress=None, jobs: int | None = None) -> ImportResult:
+    """Write the demo corpus to ``out_dir`` (audio/*.ogg + metadata.csv) and return its track table.
+
+    ``path`` in the returned table is relative to ``out_dir``. ``jobs`` worker processes render
+    tracks (default core.config.default_jobs()); the output does not depend on ``jobs``.
+    """
+    from core.config import default_jobs
+
+    specs = plan_corpus(n_tracks=n_tracks, seconds=seconds, seed=seed)
+    out_dir = Path(out_dir)
+    (out_dir / "audio").mkdir(parents=True, exist_ok=True)
+    jobs = default_jobs() if jobs is None else int(jobs)
+    if jobs < 1:
+        raise ParameterError("jobs", value=jobs, expected="a positive number of worker processes")
+    jobs = min(jobs, len(specs))
+    results: dict[int, dict] = {}
+    total = len(specs)
+    if progress:
+        progress(0, total, {"message": "synthesizing demo tracks"})
+    if jobs == 1:
+        for spec in specs:
+            results[spec.index] = _render_and_write(spec, str(out_dir))
+            if progress:
+                progress(len(results), total, {"track": spec.file})
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
+                                 initializer=_worker_init) as ex:
+            pending = {ex.submit(_render_and_write, s, str(out_dir)): s for s in specs}
+            try:
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        spec = pending.pop(fut)
+                        results[spec.index] = fut.result()
+                        if progress:
+                            progress(len(results), total, {"track": spec.file})
+            except BaseException:
+                for fut in pending:
+                    fut.cancel()
+                raise
+    rows = []
+    for spec in specs:
+        rows.append({"track_id": stable_id("demo", spec.file), "path": spec.file, "title": spec.title,
+                     "artist": spec.artist, "language": spec.language, "genre": spec.genre, "lyrics": spec.lyrics,
+                     "duration_s": round(results[spec.index]["duration_s"], 3), "source": "demo"})
+    tracks = pd.DataFrame(rows)
+    meta = tracks[["title", "artist", "language", "genre", "lyrics"]].copy()
+    meta["file"] = tracks["path"]
+    artifacts.write_csv(out_dir / "metadata.csv", meta)
+    return ImportResult(tracks=tracks, skipped=[], layout="demo", source=str(out_dir))
+
+
+def _demo_params(n_tracks: int, seconds: float, seed: int) -> dict:
+    return {"n_tracks": int(n_tracks), "seconds": float(seconds), "seed": int(seed), "random_state": int(seed),
+            "demo_version": DEMO_VERSION}
+
+
+def demo_is_current(*, n_tracks: int = 240, seconds: float = 30.0, seed: int = 0) -> bool:
+    """True when the workspace dataset 'demo' exists, is complete and was built with these parameters."""
+    root = dataset_dir(DEMO_NAME)
+    if not (root / "tracks.csv").exists() or not (root / "info.json").exists():
+        return False
+    try:
+        info = artifacts.read_json(root / "info.json")
+    except SongscapeError:
+        return False
+    want = _demo_params(n_tracks, seconds, seed)
+    if any(info.get(k) != v for k, v in want.items()):
+        return False
+    return len(list((root / "audio").glob(f"*.{_FORMAT}"))) == int(n_tracks)
+
+
+def ensure_demo_dataset(*, progress=None, n_tracks: int = 240, seconds: float = 30.0, seed: int = 0,
+                        jobs: int | None = None) -> Dataset:
+    """Load the workspace dataset 'demo' if it was built with these parameters; else (re)build it.
+
+    The corpus is generated in a hidden temporary folder and renamed into place, so an interrupted
+    build never leaves a half corpus that loads.
+    """
+    if demo_is_current(n_tracks=n_tracks, seconds=seconds, seed=seed):
+        return load_dataset(DEMO_NAME)
+    final = dataset_dir(DEMO_NAME)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{DEMO_NAME}.building.", dir=datasets_dir()))
+    try:
+        result = generate_demo(tmp, n_tracks=n_tracks, seconds=seconds, seed=seed, progress=progress, jobs=jobs)
+        save_dataset(DEMO_NAME, result, extra_info=_demo_params(n_tracks, seconds, seed), root=tmp)
+        old = None
+        if final.exists():
+            old = final.with_name(f".{DEMO_NAME}.old.{os.getpid()}.{time.time_ns()}")
+            os.replace(final, old)
+        os.replace(tmp, final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return load_dataset(DEMO_NAME)
+
+
+def register_cli(sub) -> None:
+    p = sub.add_parser("demo", help="generate the synthetic demo corpus (English/Bangla/Hybrid songs, 6 genres)",
+                       description="Write the demo corpus to --out DIR, or build/refresh the workspace dataset "
+                                   f"'{DEMO_NAME}' when --out is omitted.")
+    p.add_argument("--out", type=Path, default=None, help="folder to write audio/ and metadata.csv into")
+    p.add_argument("--tracks", type=int, default=240, help="number of tracks (default 240)")
+    p.add_argument("--seconds", type=float, default=30.0, help="length of each track in seconds (default 30)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    p.set_defaults(func=_cli)
+
+
+def _cli(args: argparse.Namespace) -> int:
+    from core.progress import console_progress
+
+    t0 = time.perf_counter()
+    bar = console_progress("demo")
+    if args.out is not None:
+        res = generate_demo(args.out, n_tracks=args.tracks, seconds=args.seconds, seed=args.seed, progress=bar,
+                            jobs=args.jobs)
+        tracks, where = res.tracks, Path(args.out) / "metadata.csv"
+    else:
+        ds = ensure_demo_dataset(progress=bar, n_tracks=args.tracks, seconds=args.seconds, seed=args.seed,
+                                 jobs=args.jobs)
+        tracks, where = ds.tracks, ds.root
+    counts = pd.crosstab(tracks["genre"], tracks["language"])
+    print(f"demo corpus: {len(tracks)} tracks of {args.seconds:g} s in {time.perf_counter() - t0:.1f} s -> {where}")
+    print(counts.to_string())
+    return 0
