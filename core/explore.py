@@ -62,3 +62,19 @@ def nearest_neighbors(X: np.ndarray, valid: np.ndarray, index: int, *, k: int = 
     d = np.linalg.norm(X[cand] - X[index], axis=1)
     order = np.argsort(d, kind="stable")[:k]
     return [(int(cand[i]), float(d[i])) for i in order]
+
+
+def train_beta_variant(model_id: str, *, beta: float, progress=None, cancel=None):
+    """Train the same model, features and settings as ``model_id`` with another β (the live β control).
+
+    Returns the TrainResult (instant when that β was trained before).
+    """
+    from core.training import TrainConfig, load_trained, train_on_dataset
+
+    cfg = load_trained(model_id).config
+    meta = cfg.get("meta", {})
+    tc = TrainConfig.from_dict({**cfg.get("train_config", {}), "beta": float(beta)})
+    params = {k: v for k, v in cfg.get("model_params", {}).items() if k != "n_classes"}
+    return train_on_dataset(dataset=meta["dataset"], model=cfg["model"], features=meta.get("features"),
+                            model_params=params, config=tc, cond_column=meta.get("cond_column"),
+                            progress=progress, cancel=cancel)

@@ -133,7 +133,7 @@ def training_curves(history: pd.DataFrame, *, title: str = "Training curves"):
     from plotly.subplots import make_subplots
 
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    for i, col in enumerate(c for c in ("loss", "recon_loss", "kl", "val_loss") if c in history.columns):
+    for i, col in enumerate(c for c in ("loss", "recon", "recon_loss", "kl", "val_loss") if c in history.columns):
         fig.add_trace(go.Scatter(x=history["epoch"], y=history[col], name=col, mode="lines+markers",
                                  line=dict(color=PALETTE[i], dash="dot" if col.startswith("val") else None)),
                       secondary_y=False)

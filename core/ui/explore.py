@@ -27,7 +27,7 @@ def trained_models(ds) -> pd.DataFrame:
 
 def _beta_family(ds, models: pd.DataFrame, key: str):
     """Pick a family (model + features + latent), then β: trained β swap at once, new β train now."""
-    from core.training import train_beta_variant
+    from core.explore import train_beta_variant
 
     fam_cols = [c for c in ("model", "features", "latent_dim") if c in models.columns]
     families = models.drop_duplicates(fam_cols)
@@ -45,7 +45,7 @@ def _beta_family(ds, models: pd.DataFrame, key: str):
                             help="Models of this family trained at different β. ✓ = trained; picking another β trains it now.")
     if round(beta, 4) in trained:
         return trained[round(beta, 4)]
-    rep = ProgressReporter(f"Training β={beta:g}", curves=("loss", "recon_loss", "kl"))
+    rep = ProgressReporter(f"Training β={beta:g}", curves=("loss", "recon", "kl"))
     res = train_beta_variant(str(fam["model_id"]), beta=float(beta), progress=rep, cancel=rep.cancel)
     rep.done()
     rep.reraise()

@@ -64,7 +64,7 @@ class ProgressReporter:
         self.bar = st.progress(0.0, text=f"{label}…")
         self.chart = st.empty() if curves else None
         self.curves = curves
-        self.rows: list[dict] = []
+        self.rows: dict = {}
         self.start = time.perf_counter()
         self.min_interval = min_interval
         self._last = 0.0
@@ -72,7 +72,7 @@ class ProgressReporter:
 
     def __call__(self, step: int, total: int, logs: dict) -> None:
         if self.curves and logs.get("epoch") is not None and any(k in logs for k in self.curves):
-            self.rows.append({"epoch": logs["epoch"], **{k: logs[k] for k in self.curves if k in logs}})
+            self.rows[logs["epoch"]] = {k: logs[k] for k in self.curves if k in logs}  # latest running mean wins
         now = time.perf_counter()
         if step < total and now - self._last < self.min_interval:
             return
@@ -89,7 +89,7 @@ class ProgressReporter:
         try:
             self.bar.progress(frac, text=text)
             if self.chart is not None and self.rows:
-                self.chart.line_chart(pd.DataFrame(self.rows).set_index("epoch"), height=220)
+                self.chart.line_chart(pd.DataFrame.from_dict(self.rows, orient="index").rename_axis("epoch"), height=220)
         except ScriptControlException as exc:  # the user clicked something: stop cleanly
             self._interrupt = exc
 

@@ -1,0 +1,27 @@
+"""Train: pick a model and its inputs, set hyperparameters (or a report preset), train with live curves."""
+
+import streamlit as st
+
+from core.errors import SongscapeError
+from core.ui import train as tr
+from core.ui.guards import require_dataset
+
+ds = require_dataset()
+st.title("🧠 Train")
+
+left, right = st.columns([2, 3], gap="large")
+with left:
+    model, pre = tr.preset_and_model(ds)
+    features, cond = tr.feature_pickers(ds, model, pre)
+with right:
+    try:
+        model_params, config = tr.hyperparameters(model, pre, st.session_state.get("train.preset", ""))
+    except SongscapeError as exc:
+        st.error(str(exc))
+        st.stop()
+
+if st.button("Train", type="primary", key="train.go"):
+    tr.run_training(ds, model, features, cond, model_params, config)
+
+st.subheader("Trained models")
+tr.model_table(ds)
