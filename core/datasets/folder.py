@@ -140,6 +140,16 @@ def _tail_truncation(path: Path) -> str | None:
     return None
 
 
+def _sf_error(path: Path) -> str:
+    import soundfile as sf
+
+    try:
+        sf.info(str(path))
+    except Exception as exc:  # noqa: BLE001
+        return str(exc).replace(f"'{path}'", "file").replace(str(path), "file")
+    return "no decoder could read it"
+
+
 def check_audio(path: str | Path) -> float:
     """Validate an audio file cheaply and return its duration in seconds.
 
@@ -149,7 +159,13 @@ def check_audio(path: str | Path) -> float:
     """
     path = Path(path)
     with _quiet_c_stderr(path.suffix.lower() == ".mp3"):
-        duration = probe_duration(path)
+        try:
+            duration = probe_duration(path)
+        except AudioDecodeError as exc:
+            if "cannot decode" not in str(exc):
+                raise
+            raise AudioDecodeError(f"{path}: not readable as audio ({_sf_error(path)}). If it is audio, convert it "
+                                   "to WAV/FLAC/OGG/MP3; otherwise remove it.") from exc
         if not math.isfinite(duration) or duration <= 0:
             raise AudioDecodeError(f"{path}: no audio frames.")
         problem = _wav_truncation(path) if path.suffix.lower() in (".wav", ".wave") else None
@@ -299,7 +315,7 @@ def coerce_numeric(df: pd.DataFrame, cols) -> pd.DataFrame:
     """Turn text columns whose non-empty values are all numbers into float/int columns."""
     for col in cols:
         s = df[col]
-        if s.dtype != object:
+        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
             continue
         txt = s.fillna("").astype(str).str.strip()
         nonempty = txt != ""
