@@ -142,9 +142,9 @@ def _cap(k: int, caps: DatasetCaps) -> int:
 def _plan_000(caps: DatasetCaps) -> Plan:
     feat = "mfcc_stats" if caps.has_audio else "tabular"
     cfg = {"epochs": 50, "batch_size": 64, "lr": 1e-3}
-    mlp = {"latent_dim": 16, "hidden_dims": (256, 128)}
+    mlp = {"latent_dim": 16, "hidden": "256-128"}
     vae = latent("VAE (latent 16)", TrainSpec("mlp_vae", feat, mlp, {**cfg, "beta": 1.0}))
-    mm = latent("Multimodal VAE (audio + lyrics)", TrainSpec("concat_vae", (feat, "lyrics"), {"latent_dim": 16},
+    mm = latent("Multimodal VAE (audio + lyrics)", TrainSpec("concat_vae", (feat, "lyrics"), {"latent_dim": 16, "hidden": "512-256-128"},
                                                              {**cfg, "beta": 1.0}))
     beta = latent("Beta-VAE (β=4)", TrainSpec("mlp_vae", feat, mlp, {**cfg, "beta": 4.0}))
     skipped: dict[str, str] = {}
@@ -181,8 +181,10 @@ def _plan_000(caps: DatasetCaps) -> Plan:
 def _plan_001(caps: DatasetCaps) -> Plan:
     hyb = latent("Hybrid β-VAE (latent 32)", TrainSpec(
         "hybrid_vae", ("audio_stack", "lyrics"),
-        {"latent_dim": 32, "alpha_audio": 1.0, "alpha_text": 0.1},
-        {"epochs": 100, "batch_size": 64, "lr": 5e-4, "beta": 1.0, "kl_anneal_epochs": 50, "grad_clip": 1.0}))
+        {"latent_dim": 32, "audio_channels": "32-64-128", "lyrics_hidden": "64-32", "alpha_audio": 1.0,
+         "alpha_lyrics": 0.1},
+        {"epochs": 100, "batch_size": 64, "lr": 5e-4, "beta": 1.0, "kl_anneal": "linear", "warmup_epochs": 50,
+         "grad_clip": 1.0}))
     pca = RepEntry("PCA-32", "pca", {"features": "audio_stack", "n_components": 32}, algorithms=(K,))
     skipped: dict[str, str] = {}
     if not caps.has_audio:
@@ -216,7 +218,7 @@ def _plan_001(caps: DatasetCaps) -> Plan:
 # report 002
 def _plan_002(caps: DatasetCaps) -> Plan:
     feat = "mfcc_stats" if caps.has_audio else "tabular"
-    mlp = latent("VAE latent (16D)", TrainSpec("mlp_vae", feat, {"latent_dim": 16, "hidden_dims": (256, 128)},
+    mlp = latent("VAE latent (16D)", TrainSpec("mlp_vae", feat, {"latent_dim": 16, "hidden": "256-128"},
                                                {"epochs": 50, "batch_size": 64, "lr": 1e-3, "beta": 1.0}),
                  algorithms=(K,))
     pca = RepEntry("PCA (16D)", "pca", {"features": feat, "n_components": 16}, algorithms=(K,))
@@ -278,11 +280,12 @@ def _plan_002(caps: DatasetCaps) -> Plan:
 # ----------------------------------------------------------------------------------------------
 # report 003
 def _plan_003(caps: DatasetCaps) -> Plan:
+    easy_feat = "mfcc_stats" if caps.has_audio else "tabular"
     spec_feat = "spectral_stats" if caps.has_audio else "tabular"
     cfg = {"epochs": 400, "batch_size": 32, "lr": 1e-3}
-    easy = latent("VAE (dim=8)", TrainSpec("mlp_vae", spec_feat, {"latent_dim": 8}, {**cfg, "beta": 1.0}),
+    easy = latent("VAE (dim=8)", TrainSpec("mlp_vae", easy_feat, {"latent_dim": 8}, {**cfg, "beta": 1.0}),
                   algorithms=(K,))
-    easy_pca = RepEntry("PCA (dim=8)", "pca", {"features": spec_feat, "n_components": 8}, algorithms=(K,))
+    easy_pca = RepEntry("PCA (dim=8)", "pca", {"features": easy_feat, "n_components": 8}, algorithms=(K,))
     meanmel = RepEntry("Audio baseline (mean-mel)", "time_mean", {"features": "logmel"})
     conv = latent("Audio Conv-VAE latent", TrainSpec("conv2d_vae", "logmel", {"latent_dim": 16}, {**cfg, "beta": 1.0}))
     lyr = RepEntry("Lyrics SVD embedding", "features", {"features": "lyrics"})
@@ -290,7 +293,7 @@ def _plan_003(caps: DatasetCaps) -> Plan:
     hyb1 = RepEntry("Hybrid (α≈0.1 audio+lyrics)", "concat", parts=(conv, lyr), weights=(0.1, 0.9))
     pca16 = RepEntry("Spectral PCA16", "pca", {"features": spec_feat, "n_components": 16})
     bvae = latent("Beta-VAE audio latent", TrainSpec("conv2d_vae", "logmel", {"latent_dim": 16}, {**cfg, "beta": 0.1}))
-    ae = latent("AE audio latent", TrainSpec("conv2d_vae", "logmel", {"latent_dim": 16}, {**cfg, "beta": 0.0}))
+    ae = latent("AE audio latent", TrainSpec("conv2d_ae", "logmel", {"latent_dim": 16}, {**cfg, "beta": 0.0}))
     hybh = RepEntry("Hybrid audio+lyrics", "concat", parts=(bvae, lyr), weights=(0.3, 0.7))
     leak = RepEntry("Hybrid audio+lyrics+genre one-hot", "concat",
                     parts=(bvae, lyr, RepEntry("genre one-hot", "onehot", {"column": "genre"})), weights=(0.3, 0.7, 1.0))
@@ -316,7 +319,7 @@ def _plan_003(caps: DatasetCaps) -> Plan:
             Row(("VAE+KMeans (dim=8, k=2)",), easy.label, K, {"n_clusters": 2}),
             Row(("PCA+KMeans (dim=8, k=2)",), easy_pca.label, K, {"n_clusters": 2})),
             (("Silhouette", SIL), ("Calinski–Harabasz", CH)), (("0.4075", "14.0420"), ("0.3310", "9.9249")),
-            (f"features: {spec_feat}",)),
+            (f"features: {easy_feat} (the report's 'baseline spectral features')",)),
         TableLayout("Table 2: Medium task (selected best-per-representation).", ("Representation", "Best Clustering"), (
             Row(("Audio baseline (mean-mel)", "KMeans"), meanmel.label, K, {"n_clusters": kl}),
             Row(("Audio Conv-VAE latent", "Ward Agglomerative"), conv.label, AG, {"n_clusters": kl}),
@@ -335,7 +338,7 @@ def _plan_003(caps: DatasetCaps) -> Plan:
                         Row(("Hybrid audio+lyrics", "Ward Agglomerative"), hybh.label, AG, {"n_clusters": kg})),
                     (("ARI (genre)", ari(G)), ("NMI (genre)", nmi(G))),
                     (("0.0244", "0.3021"), ("0.2081", "0.4972"), ("0.0043", "0.2117"), ("0.1279", "0.3673"),
-                     ("0.1309", "0.3245")), notes_k + ("Beta-VAE β = 0.1; AE = Conv-VAE with β = 0",)),
+                     ("0.1309", "0.3245")), notes_k + ("Beta-VAE β = 0.1; AE = the Conv-VAE network with β = 0 (no sampling)",)),
         TableLayout("Genre-aware multimodal features (genre one-hot appended): a label leak the report mentions",
                     ("Representation", "Best Clustering"), (
                         Row(("Hybrid audio+lyrics+genre one-hot", "Ward Agglomerative"), leak.label, AG,
@@ -350,14 +353,14 @@ def _plan_003(caps: DatasetCaps) -> Plan:
 # report 004
 def _plan_004(caps: DatasetCaps) -> Plan:
     cfg = {"epochs": 10, "batch_size": 32, "lr": 1e-4}
-    c1 = {"latent_dim": 64}
+    c1 = {"latent_dim": 64, "channels": "64-128-256"}
     pca = RepEntry("PCA (64D) on MFCC frames", "pca", {"features": "mfcc_frames", "n_components": 64})
     spec = RepEntry("Flattened MFCC frames (17,200D)", "features", {"features": "mfcc_frames", "standardize": False})
     vae = latent("Conv1D VAE (latent 64)", TrainSpec("conv1d_vae", "mfcc_frames", c1, {**cfg, "beta": 1.0}))
-    ae = latent("Conv1D autoencoder", TrainSpec("conv1d_vae", "mfcc_frames", c1, {**cfg, "beta": 0.0}))
-    cvae = latent("CVAE (language)", TrainSpec("cvae", "mfcc_frames", {**c1, "cond_dim": 16}, {**cfg, "beta": 1.0},
+    ae = latent("Conv1D autoencoder", TrainSpec("conv1d_ae", "mfcc_frames", c1, {**cfg, "beta": 0.0}))
+    cvae = latent("CVAE (language)", TrainSpec("cvae", "mfcc_frames", {"latent_dim": 64, "cond_dim": 16}, {**cfg, "beta": 1.0},
                                                cond_column="language"))
-    bcvae = latent("Beta-VAE (CVAE, β=4)", TrainSpec("cvae", "mfcc_frames", {**c1, "cond_dim": 16},
+    bcvae = latent("Beta-VAE (CVAE, β=4)", TrainSpec("cvae", "mfcc_frames", {"latent_dim": 64, "cond_dim": 16},
                                                      {**cfg, "beta": 4.0}, cond_column="language"))
     text = RepEntry("Text (title+artist TF-IDF, 32D)", "metadata_text", {"columns": ["title", "artist"], "n_components": 32})
     artist = RepEntry("Artist one-hot (top 20)", "onehot", {"column": "artist", "top": 20})
@@ -386,7 +389,7 @@ def _plan_004(caps: DatasetCaps) -> Plan:
          ("0.0957", "0.0333", "-0.0099", "0.5743")),
         ("the CVAE rows are conditioned on language, the label they are scored against (flagged as a leak)",
          "purity equal in every row = the majority share: a degenerate result",
-         "autoencoder = the Conv1D VAE with β = 0; Beta-VAE = the CVAE with β = 4 (as the report)"))]
+         "autoencoder = the Conv1D network without sampling, β = 0; Beta-VAE = the CVAE with β = 4 (as the report)"))]
     return Plan(reps, algs, (L,), tables, skipped)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -86,53 +86,76 @@ def _split_config(overrides: Mapping[str, Any], cfg_cls) -> tuple[dict, dict]:
     return inside, outside
 
 
+def _feature_map(model: str, features) -> dict[str, str] | None:
+    """A feature name (single-input models), a tuple (in the model's input order) or a {modality: name} map."""
+    if features is None or isinstance(features, Mapping):
+        return dict(features) if features else None
+    from core.models import MODELS
+
+    modalities = list(MODELS.get(model).inputs)
+    names = [features] if isinstance(features, str) else list(features)
+    if len(names) > len(modalities):
+        raise ParameterError("features", value=names, expected=f"at most {len(modalities)} names for '{model}' "
+                             f"(inputs {modalities})")
+    return dict(zip(modalities, names))
+
+
+def _batch_cap(exc: ParameterError) -> int | None:
+    import re
+
+    m = re.search(r"\[1, (\d+)\]", str(exc.expected))
+    return int(m.group(1)) if m else None
+
+
 def train_model(dataset, *, model: str, features, model_params: Mapping[str, Any], config: Mapping[str, Any],
                 seed: int, cond_column: str | None = None, progress=None, cancel=None) -> TrainOut:
     """Train (or reuse the cached artifact of) ``model`` on ``features`` with ``seed``.
 
-    ``config`` holds TrainConfig overrides (epochs, batch_size, lr, beta, kl_anneal_epochs, …); keys
-    TrainConfig does not know go to the model's parameters (e.g. ``beta`` when the model owns it).
+    ``config`` holds TrainConfig overrides (epochs, batch_size, lr, beta, kl_anneal, warmup_epochs, …); keys
+    TrainConfig does not know go to the model's parameters. A batch size larger than the training rows of
+    a small dataset is lowered to fit (said in ``TrainOut.history['warnings']``).
     """
     from core import training
+    from core.progress import Cancelled
 
     cfg_cls = training.TrainConfig
     cfg_over, extra = _split_config(dict(config), cfg_cls)
-    seed_field = "seed" if "seed" in {f.name for f in dataclasses.fields(cfg_cls)} else "random_state"
-    cfg_over[seed_field] = int(seed)
-    cfg = cfg_cls(**cfg_over)
+    cfg_over["seed"] = int(seed)
+    if cfg_over.get("logvar_clamp") is not None:
+        cfg_over["logvar_clamp"] = tuple(cfg_over["logvar_clamp"])
     params = {**extra, **dict(model_params)}
-    kwargs = dict(dataset=dataset, model=model, features=features, model_params=params, config=cfg,
+    warnings: list[str] = []
+    kwargs = dict(dataset=dataset.name, model=model, features=_feature_map(model, features), model_params=params,
                   progress=progress, cancel=cancel)
     if cond_column:
         kwargs["cond_column"] = cond_column
-    res = training.train_on_dataset(**kwargs)
-    hist = getattr(res, "history", {}) or {}
-    out = TrainOut(model_id=str(res.model_id), history=hist if isinstance(hist, dict) else {"history": hist})
-    out.recon, out.kl = _last(hist, ("recon_loss", "recon")), _last(hist, ("kl",))
+    for attempt in range(2):
+        try:
+            res = training.train_on_dataset(config=cfg_cls(**cfg_over), **kwargs)
+            break
+        except ParameterError as exc:
+            cap = _batch_cap(exc) if exc.name == "batch_size" else None
+            if cap is None or attempt:
+                raise
+            warnings.append(f"batch_size {cfg_over.get('batch_size')} lowered to {cap} (training rows)")
+            cfg_over["batch_size"] = cap
+    if getattr(res, "cancelled", False):
+        raise Cancelled()
+    hist = list(getattr(res, "history", []) or [])
+    last = hist[-1] if hist and isinstance(hist[-1], dict) else {}
+    out = TrainOut(model_id=str(res.model_id), history={"epochs": hist, "warnings": warnings})
+    out.recon, out.kl = _to_float(last.get("recon", np.nan)), _to_float(last.get("kl", np.nan))
     return out
-
-
-def _last(hist, keys) -> float:
-    try:
-        if isinstance(hist, dict):
-            for k in keys:
-                if k in hist and len(hist[k]):
-                    return float(hist[k][-1])
-        elif isinstance(hist, list) and hist:
-            for k in keys:
-                if k in hist[-1]:
-                    return float(hist[-1][k])
-    except (TypeError, ValueError):
-        pass
-    return float("nan")
 
 
 def model_latents(model_id: str, dataset) -> RepData:
     from core.training import dataset_latents
 
-    mu, valid = dataset_latents(model_id, dataset)
+    mu, valid = dataset_latents(model_id, dataset.name)
     mu = np.asarray(mu, dtype=np.float64).reshape(len(mu), -1)
-    return RepData(X=mu, valid=np.asarray(valid, dtype=bool), fingerprint=fingerprint("latent", model_id),
+    valid = np.asarray(valid, dtype=bool) & np.isfinite(mu).all(axis=1)
+    mu = np.where(valid[:, None], mu, 0.0)
+    return RepData(X=mu, valid=valid, fingerprint=fingerprint("latent", model_id),
                    meta={"model_id": model_id})
 
 
@@ -161,15 +184,18 @@ def cluster(X: np.ndarray, valid: np.ndarray, *, algorithm: str, params: Mapping
     return ClusterOut(labels=labels, noise_mask=noise, n_clusters=int(res.n_clusters), warnings=warns, raw=res)
 
 
-def evaluate(X: np.ndarray, result: ClusterOut, *, labels: Mapping[str, np.ndarray], uses_labels: bool | str,
+def evaluate(X: np.ndarray, result: ClusterOut, *, labels: Mapping[str, np.ndarray], uses_labels: Sequence[str],
              seed: int, sample_size: int | None = None) -> MetricOut:
-    """Internal + external metrics; ``labels`` maps a label column to its (n_tracks,) values ('' = unknown)."""
+    """Internal + external metrics; ``labels`` maps a label column to its (n_tracks,) values ('' = unknown);
+    ``uses_labels``: the label columns the representation was built from (their scores are leaks)."""
     from core import metrics
 
     rep = metrics.evaluate(X, result.raw if result.raw is not None else result, label_columns=dict(labels),
-                           uses_labels=uses_labels, sample_size=sample_size, random_state=int(seed))
+                           uses_labels=list(uses_labels), sample_size=int(sample_size or 5000),
+                           random_state=int(seed))
     values = {str(k): _to_float(v) for k, v in dict(rep.values).items()}
-    return MetricOut(values=values, warnings=[str(w) for w in (getattr(rep, "warnings", None) or [])])
+    warns = [f"{getattr(w, 'code', 'warning')}: {getattr(w, 'message', w)}" for w in (rep.warnings or [])]
+    return MetricOut(values=values, warnings=warns)
 
 
 def _to_float(v) -> float:

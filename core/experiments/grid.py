@@ -216,7 +216,7 @@ def baseline_entries(caps: DatasetCaps, k: int) -> list[RepEntry]:
                     params={"features": feats[-1], "n_components": 16}, algorithms=only)]
     out += [RepEntry(label=f"baseline: {f} + KMeans", kind="features", params={"features": f}, algorithms=only)
             for f in feats]
-    ae = TrainSpec(model="autoencoder", features=feats[-1], model_params={"latent_dim": 16},
+    ae = TrainSpec(model="mlp_ae", features=feats[-1], model_params={"latent_dim": 16},
                    config={"epochs": 20, "batch_size": 64, "lr": 1e-3})
     out.append(latent("baseline: autoencoder + KMeans", ae, algorithms=only))
     return out
@@ -255,7 +255,8 @@ class _Builder:
                 raise ParameterError("train", value=None, expected=f"a TrainSpec for latent representation '{e.label}'")
             out = self.train(e.train, seed)
             rep = backend.model_latents(out.model_id, self.dataset)
-            rep.meta.update(model_id=out.model_id, model=e.train.model)
+            rep.meta.update(model_id=out.model_id, model=e.train.model,
+                            train_warnings=list(out.history.get("warnings", [])))
             if e.train.cond_column:  # a conditional model saw the label it is scored against
                 rep.uses_labels, rep.label = True, e.train.cond_column
             return rep
@@ -344,7 +345,7 @@ def _run_cell(rep: backend.RepData, dataset, *, algorithm: str, params: dict, se
     t0 = time.perf_counter()
     res = backend.cluster(rep.X, rep.valid, algorithm=algorithm, params=params, seed=seed)
     labels = {c: _labels_of(dataset, c) for c in label_columns}
-    uses = rep.label if (rep.uses_labels and rep.label) else bool(rep.uses_labels)
+    uses = [rep.label] if (rep.uses_labels and rep.label) else []
     met = backend.evaluate(rep.X, res, labels=labels, uses_labels=uses, seed=seed, sample_size=sample_size)
     values = dict(met.values)
     lab = np.asarray(res.labels).astype(int)
@@ -358,8 +359,8 @@ def _run_cell(rep: backend.RepData, dataset, *, algorithm: str, params: dict, se
         if not (labels[c] != "").any():
             for m in EXTERNAL_METRICS:
                 row[f"{m}_{c}"] = float("nan")
-    warnings = list(dict.fromkeys(res.warnings + met.warnings))
-    if rep.uses_labels and not any("label" in w.lower() for w in warnings):
+    warnings = list(dict.fromkeys(list(rep.meta.get("train_warnings", [])) + res.warnings + met.warnings))
+    if rep.uses_labels and not any(w.startswith("leak") for w in warnings):
         warnings.append(f"representation is built from the label '{rep.label}': external metrics on it are leaked")
     row["seconds"] = time.perf_counter() - t0
     row["warnings"] = "; ".join(warnings)
