@@ -46,7 +46,9 @@ def folder_ds(tmp_path, make_wav):
 
 
 def test_folder_with_aliased_columns_and_bengali_lyrics(folder_ds):
-    res = IMPORTERS.get("folder")(folder_ds)
+    calls = []
+    res = IMPORTERS.get("folder")(folder_ds, progress=lambda step, total, logs: calls.append((step, total)))
+    assert calls[0] == (0, 3) and calls[-1] == (3, 3)
     t = res.tracks
     assert res.layout == "folder" and res.skipped == []
     assert len(t) == 3
@@ -76,6 +78,7 @@ def test_import_dataset_round_trip_keeps_unicode_and_extras(folder_ds):
     assert rows["Beta"]["lyrics"] == BANGLA
     assert float(rows["Beta"]["bpm"]) == pytest.approx(90.5)  # load_dataset reads a column with blanks as text
     assert loaded.fingerprint == ds.fingerprint
+    assert import_dataset(folder_ds / "metadata.csv").name == "songs"  # the CSV stands for its folder
     y = load_audio(rows["Alpha"]["path"])
     assert len(y) == 2 * SAMPLE_RATE
 

@@ -164,11 +164,15 @@ def import_dataset(path: str | Path, *, layout: str = "auto", name: str | None =
     src = Path(path).expanduser()
     if not src.exists():
         raise SchemaError(f"Import path {src} does not exist. Give a folder of audio files, a CSV or a .zip.")
-    name = check_name(name) if name else default_name(src)
     target = src
     if src.is_file() and src.suffix.lower() == ".zip":
         target = _unpack_upload(src)
     used_layout = detect_layout(target) if layout == "auto" else layout
+    if name:
+        name = check_name(name)
+    else:  # a metadata CSV stands for its folder; a feature table or a zip for itself
+        describes_folder = target.is_file() and used_layout in ("folder", "gtzan", "jamendo")
+        name = default_name(src.parent if describes_folder else src)
     result = IMPORTERS.get(used_layout)(target, min_seconds=min_seconds, segment_seconds=segment_seconds,
                                         progress=progress, **options)
     if result.tracks is None or len(result.tracks) == 0:
