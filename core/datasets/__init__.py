@@ -128,7 +128,7 @@ def _restore_numeric(tracks: pd.DataFrame) -> pd.DataFrame:
     from core.schema import CORE_COLUMNS
 
     for col in tracks.columns:
-        if col in CORE_COLUMNS or tracks[col].dtype != object:
+        if col in CORE_COLUMNS or pd.api.types.is_numeric_dtype(tracks[col]):
             continue
         text = tracks[col].astype(str).str.strip()
         filled = text != ""
