@@ -125,7 +125,8 @@ def sample_indices(n: int, size: int, random_state: int = 0) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- internal / external
 
-def internal_metrics(X: np.ndarray, labels: np.ndarray, *, sample_size: int = 5000, random_state: int = 0) -> dict:
+def internal_metrics(X: np.ndarray, labels: np.ndarray, *, sample_size: int | None = 5000,
+                     random_state: int = 0) -> dict:
     """Silhouette, Calinski-Harabasz, Davies-Bouldin on the points with label >= 0.
 
     X: (n, d); labels: (n,). Silhouette is computed on a seeded sample of ``sample_size`` points when
@@ -139,8 +140,10 @@ def internal_metrics(X: np.ndarray, labels: np.ndarray, *, sample_size: int = 50
     if X.ndim != 2 or len(X) != len(labels):
         raise ParameterError("X", value=f"shape {X.shape} with {len(labels)} labels",
                              expected="a 2-D array with one row per label")
+    if sample_size is None:
+        sample_size = len(X)  # no sampling
     if sample_size < 2:
-        raise ParameterError("sample_size", value=sample_size, expected="an int >= 2")
+        raise ParameterError("sample_size", value=sample_size, expected="an int >= 2 (or None: every point)")
     keep = labels >= 0
     Xk, lk = X[keep], labels[keep]
     out = {"silhouette": NAN, "calinski_harabasz": NAN, "davies_bouldin": NAN, "silhouette_sampled": 0}
@@ -194,19 +197,28 @@ def external_metrics(labels, truth, *, noise: str = "own-cluster") -> dict:
 # ----------------------------------------------------------------------------- evaluate
 
 def evaluate(X: np.ndarray, result, *, label_columns: Mapping[str, Iterable] | None = None,
-             uses_labels: Iterable[str] = (), sample_size: int = 5000, random_state: int = 0,
+             uses_labels: Iterable[str] | str | bool = (), sample_size: int | None = 5000, random_state: int = 0,
              noise: str = "own-cluster", meta: Mapping | None = None) -> MetricReport:
     """Every metric for a ClusterResult on X (n, d), with warnings for degenerate results.
 
     label_columns: {"language": (n,) array, ...}; empty strings mean unknown.
-    uses_labels:   label columns the representation was built from; their external metrics are marked leaked.
+    uses_labels:   label columns the representation was built from (Representation.uses_labels); their external
+                   metrics are marked leaked. A single column name is accepted; True means "built from labels,
+                   which ones unknown" and marks every label column.
+    sample_size:   Silhouette sample (None = every point).
     values keys: n_points, n_missing, n_clusters, n_noise, noise_share, silhouette, calinski_harabasz,
     davies_bouldin, silhouette_sampled, and per label column c: ari_c, nmi_c, purity_c, accuracy_c,
     majority_share_c, n_scored_c.
     """
     labels = np.asarray(result.labels)
     X = np.asarray(X)
-    uses = set(uses_labels or ())
+    label_columns = dict(label_columns or {})
+    if isinstance(uses_labels, str):
+        uses = {uses_labels}
+    elif isinstance(uses_labels, (bool, np.bool_)):
+        uses = set(label_columns) if uses_labels else set()
+    else:
+        uses = {str(c) for c in (uses_labels or ())}
     present = labels != -2
     n_clustered = int(present.sum())
     n_noise = int((labels == -1).sum())
@@ -238,7 +250,7 @@ def evaluate(X: np.ndarray, result, *, label_columns: Mapping[str, Iterable] | N
 
     leaked: set[str] = set()
     sizes = {int(k): int(v) for k, v in zip(*np.unique(labels[present], return_counts=True))}
-    for col, truth in (label_columns or {}).items():
+    for col, truth in label_columns.items():
         truth = np.asarray(truth, dtype=object)
         ext = external_metrics(labels, truth, noise=noise)
         keys = [f"{m}_{col}" for m in ("ari", "nmi", "purity", "accuracy")]

@@ -251,11 +251,12 @@ def _build_pca(dataset, p: dict) -> _Parts:
 
 def _build_latent(dataset, p: dict) -> _Parts:
     training = importlib.import_module("core.training")
-    mu, valid = training.dataset_latents(p["model_id"], dataset)
+    mu, valid = training.dataset_latents(p["model_id"], dataset.name)
     mu = np.asarray(mu, dtype=np.float32)
     valid = np.asarray(valid, dtype=bool) & np.isfinite(mu).all(axis=1)
     cfg = getattr(training.load_trained(p["model_id"]), "config", {}) or {}
-    uses = frozenset(str(c) for c in (cfg.get("meta", {}) or {}).get("uses_labels", []) or [])
+    uses = frozenset(str(c) for c in ((cfg.get("meta", {}) or {}).get("uses_labels", []) or [])) \
+        | frozenset(str(c) for c in (cfg.get("uses_labels") or []))
     ids = dataset.tracks["track_id"].astype(str).to_numpy()
     if len(mu) != len(ids):
         raise ArtifactError(f"Model {p['model_id']} returned {len(mu)} latents for {len(ids)} tracks of "

@@ -1,0 +1,94 @@
+"""core.project: shapes, determinism, the disk cache (second call does not recompute), NaN rows."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_blobs
+
+from core import project as P
+from core.errors import ParameterError
+
+
+@pytest.fixture(scope="module")
+def X():
+    X, _ = make_blobs(n_samples=120, centers=3, n_features=8, random_state=0)
+    return X.astype(np.float32)
+
+
+@pytest.fixture
+def counting(monkeypatch):
+    """Wrap every projector's fit to count calls."""
+    calls = {}
+    for name, spec in list(P.PROJECTORS.items()):
+        def fit(X, p, rs, _orig=spec.fit, _name=name):
+            calls[_name] = calls.get(_name, 0) + 1
+            return _orig(X, p, rs)
+        monkeypatch.setitem(P.PROJECTORS._items, name, dataclasses.replace(spec, fit=fit))
+    return calls
+
+
+def test_pca_shape_dtype_cache(X, counting):
+    assert P.cached_projection(X, "pca") is None
+    Y = P.project(X, method="pca")
+    assert Y.shape == (120, 2) and Y.dtype == np.float32 and np.isfinite(Y).all()
+    Y2 = P.project(X, method="pca")
+    assert counting["pca"] == 1 and np.array_equal(Y, Y2)
+    assert np.array_equal(P.cached_projection(X, "pca"), Y)
+    assert len(list((P.workspace() / "projections").glob("*.npz"))) == 1
+    # PCA axes: first coordinate carries the most variance
+    assert Y[:, 0].var() >= Y[:, 1].var()
+
+
+def test_nan_rows_stay_nan(X, counting):
+    Xn = X.copy()
+    Xn[[2, 50]] = np.nan
+    Y = P.project(Xn, method="pca")
+    assert np.isnan(Y[[2, 50]]).all() and np.isfinite(np.delete(Y, [2, 50], axis=0)).all()
+    valid = np.ones(len(X), bool)
+    valid[:5] = False
+    Yv = P.project(X, method="pca", valid=valid)
+    assert np.isnan(Yv[:5]).all() and counting["pca"] == 2  # a different mask is a different projection
+
+
+def test_tsne_deterministic_for_seed_and_cached(X, counting):
+    a = P.project(X, method="tsne", random_state=3, perplexity=10)
+    assert a.shape == (120, 2) and np.isfinite(a).all()
+    P.projection_path  # noqa: B018 - the cache lives there
+    for f in (P.workspace() / "projections").glob("*.npz"):
+        f.unlink()  # force a recompute: same seed must give the same map
+    b = P.project(X, method="tsne", random_state=3, perplexity=10)
+    assert counting["tsne"] == 2 and np.allclose(a, b, atol=1e-4)
+    P.project(X, method="tsne", random_state=3, perplexity=10, n_jobs=2)  # threads do not change the key
+    assert counting["tsne"] == 2
+
+
+def test_invalid_params(X):
+    with pytest.raises(ParameterError, match="perplexity"):
+        P.project(X, method="tsne", perplexity=0.5)
+    with pytest.raises(ParameterError, match="Available"):
+        P.project(X, method="mds")
+    with pytest.raises(ParameterError, match="knn"):
+        P.project(X, method="umap", knn=3)
+    with pytest.raises(ParameterError, match="X"):
+        P.project(X[:2], method="pca")
+
+
+def test_numba_cache_dir_is_set():
+    import os
+
+    assert os.environ.get("NUMBA_CACHE_DIR") and P.configure_numba_cache() == os.environ["NUMBA_CACHE_DIR"]
+
+
+@pytest.mark.slow
+def test_umap_shape_deterministic_cached(X, counting):
+    a = P.project(X, method="umap", random_state=0, n_neighbors=10)
+    assert a.shape == (120, 2) and np.isfinite(a).all()
+    assert np.array_equal(P.project(X, method="umap", random_state=0, n_neighbors=10), a)
+    assert counting["umap"] == 1
+    for f in (P.workspace() / "projections").glob("*.npz"):
+        f.unlink()
+    b = P.project(X, method="umap", random_state=0, n_neighbors=10)
+    assert counting["umap"] == 2 and np.allclose(a, b, atol=1e-4)
