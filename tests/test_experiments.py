@@ -472,3 +472,37 @@ def test_preset_end_to_end_on_demo_corpus(tmp_path):
     t1 = res.tables[0]
     assert t1.measured.loc[0, ["Silhouette", "CH", "DB", "ARI"]].notna().all()  # KMeans row
     assert np.isfinite(res.grid.summary["agreement_ari"]).any()
+
+
+def test_preset_with_real_training(monkeypatch):
+    """report-000 with the real core.training (1 epoch) on synthetic feature sets: the glue to training,
+    latents, small-dataset batch capping and DBSCAN's collapse (NaN with its warning)."""
+    import types
+
+    import core.features as F
+    from core.datasets import ImportResult, load_dataset, save_dataset
+    from core.presets import run_preset
+
+    fake = Fake()
+
+    def get_features(ds, name, progress=None, cancel=None, jobs=None):
+        r = fake.features(ds, name)
+        return types.SimpleNamespace(name=name, X=r.X.astype(np.float32), valid=r.valid, fingerprint=r.fingerprint,
+                                     track_ids=ds.tracks["track_id"].to_numpy(), config={}, errors={})
+
+    monkeypatch.setattr(F, "get_features", get_features, raising=False)
+    monkeypatch.setattr(F, "available_features", lambda ds: list(Fake.shapes), raising=False)
+    save_dataset("toyreal", ImportResult(tracks=make_dataset().tracks, layout="test"))
+    ds = load_dataset("toyreal")
+    res = run_preset(ds, "report-000", epochs=1, seeds=(0,), baselines=False)
+    assert not res.grid.table["warnings"].str.startswith("failed").any()
+    for t in res.tables:
+        _check_table_filled(t)
+        assert t.measured.loc[0, ["Silhouette", "CH", "DB", "ARI"]].notna().all()  # KMeans rows
+        assert "batch_size 64 lowered" in t.warnings[0]
+    ids = set(res.grid.table["model_id"])
+    assert len(ids) == 3 and all(i.startswith(("mlp_vae", "concat_vae")) for i in ids)
+    from core.training import load_trained
+
+    assert load_trained(sorted(i for i in ids if i.startswith("concat"))[0]).config["meta"]["features"] == \
+        {"audio": "mfcc_stats", "lyrics": "lyrics"}
