@@ -16,4 +16,116 @@ CONTRACT (used by models, representations and pages):
     get_features(dataset, name, *, progress=None, cancel=None, jobs=None) -> FeatureSet
     available_features(dataset) -> list[str]   # names that make sense for this dataset
     FEATURES: Registry of FeatureSpec(name, label, kind "audio"|"lyrics"|"tabular", shape, help)
+
+Additions beyond the contract (all keyword-only, all optional):
+    get_features(..., config=FeatureConfig(...))   non-default parameters (clip length, SVD size…)
+    extract_all(dataset, *, progress, cancel, jobs, names=None, config=None) -> dict[str, FeatureSet]
+    feature_config(config=None) -> dict            every parameter + the log-mel normalization, JSON-ready
+    compute_logmel(y, *, sr, pooled=False) -> (128, T) in [0, 1];  logmel_to_audio(x, *, sr) -> (n,)
+    tokenize_lyrics(text) -> list[str]
+    python -m core extract --dataset NAME [--jobs N] [--features a,b]
+
+All audio features come from ONE pass per clip (decode + one STFT; see core.features.spectral): the
+first request for any audio feature computes and caches all of them; later requests read the cache
+(``$SONGSCAPE_HOME/features/<dataset>/<fingerprint[:16]>/``).
 """
+
+from __future__ import annotations
+
+from core.features.base import FEATURES, FEATURES_VERSION, FeatureConfig, FeatureSet, FeatureSpec
+from core.features.lyrics import LyricsConfig, tokenize_lyrics
+from core.features.spectral import SpectralConfig, compute_logmel, logmel_to_audio
+from core.features.tabular import TabularConfig
+
+__all__ = [
+    "FEATURES", "FEATURES_VERSION", "FeatureConfig", "FeatureSet", "FeatureSpec", "LyricsConfig", "SpectralConfig",
+    "TabularConfig", "available_features", "compute_logmel", "extract_all", "feature_config", "get_features",
+    "logmel_to_audio", "register_cli", "tokenize_lyrics",
+]
+
+
+def get_features(dataset, name: str, *, progress=None, cancel=None, jobs: int | None = None,
+                 config: FeatureConfig | None = None) -> FeatureSet:
+    """The feature ``name`` for every track of ``dataset`` (cached; computed on first use).
+
+    progress(step, total, {"file": ...}) is called as clips finish; cancel() is polled between
+    chunks and raises core.progress.Cancelled (finished chunks are kept for the next run).
+    Raises SchemaError if the dataset lacks what the feature needs (see available_features).
+    """
+    from core.features.extract import load_or_build
+
+    return load_or_build(dataset, name, config=config, progress=progress, cancel=cancel, jobs=jobs)
+
+
+def available_features(dataset) -> list[str]:
+    """Registry names that make sense for this dataset (audio needs paths, lyrics ≥ 2 texts, …)."""
+    from core.features.extract import available
+
+    return available(dataset)
+
+
+def extract_all(dataset, *, progress=None, cancel=None, jobs: int | None = None, names=None,
+                config: FeatureConfig | None = None) -> dict[str, FeatureSet]:
+    """Every available feature (or ``names``): one audio pass, then lyrics and tabular."""
+    wanted = list(names) if names is not None else available_features(dataset)
+    for n in wanted:
+        FEATURES.get(n)
+    return {n: get_features(dataset, n, progress=progress, cancel=cancel, jobs=jobs, config=config) for n in wanted}
+
+
+def feature_config(config: FeatureConfig | None = None) -> dict:
+    """Every feature parameter as plain data, with the derived facts (log-mel normalization, shapes)."""
+    cfg = config or FeatureConfig()
+    from dataclasses import asdict
+
+    return {"spectral": cfg.spectral.describe(), "lyrics": asdict(cfg.lyrics), "tabular": asdict(cfg.tabular),
+            "chunk_size": cfg.chunk_size, "features_version": FEATURES_VERSION,
+            "shapes": {k: list(v) for k, v in cfg.spectral.shapes().items()}}
+
+
+# ---------------------------------------------------------------- CLI
+
+def register_cli(sub) -> None:
+    p = sub.add_parser("extract", help="compute and cache features of a dataset",
+                       description="Compute every feature of a dataset (or --features a,b) into the workspace cache. "
+                                   "Interrupted runs resume from the last saved chunk.")
+    p.add_argument("--dataset", required=True, help="dataset name (see the workspace's datasets/)")
+    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--features", default="", help=f"comma-separated subset of {FEATURES.names()}")
+    p.set_defaults(func=_cli_extract)
+
+
+def _cli_extract(args) -> int:
+    import sys
+    import time
+
+    from core.datasets import load_dataset
+    from core.errors import ParameterError
+    from core.progress import console_progress
+
+    ds = load_dataset(args.dataset)
+    if args.jobs is not None and args.jobs < 1:
+        raise ParameterError("--jobs", value=args.jobs, expected="a positive int")
+    names = [n.strip() for n in args.features.split(",") if n.strip()] or available_features(ds)
+    for n in names:
+        FEATURES.get(n)
+    print(f"dataset {ds.name}: {len(ds.tracks)} tracks; features: {', '.join(names)}")
+    failed, reported = 0, set()
+    for n in names:
+        t0 = time.perf_counter()
+        fs = get_features(ds, n, progress=console_progress(f"{FEATURES.get(n).kind:7s}"), jobs=args.jobs)
+        dt = time.perf_counter() - t0
+        print(f"  {n:15s} shape {str(fs.shape):12s} valid {fs.n_valid}/{len(fs.valid)}  {dt:6.1f}s")
+        for w in fs.config.get("info", {}).get("warnings", []):
+            print(f"    warning: {w}")
+        failed = max(failed, len(fs.errors))
+        kind = FEATURES.get(n).kind
+        if kind in reported:
+            continue
+        reported.add(kind)
+        for tid, why in list(fs.errors.items())[:5]:
+            print(f"    failed {tid}: {why}", file=sys.stderr)
+        if len(fs.errors) > 5:
+            print(f"    … and {len(fs.errors) - 5} more failures", file=sys.stderr)
+    print(f"done; {failed} track(s) failed" if failed else "done")
+    return 0
