@@ -150,6 +150,112 @@ class GMMClusterer:
         return self
 
 
+class ReusableDBSCAN:
+    """Exact DBSCAN whose eps can change cheaply: the eps-independent work is done once per (X, min_samples).
+
+    A point is core when its ``min_samples``-th neighbour (itself counted, as in sklearn) lies within
+    eps. Core points within eps of each other are linked; the clusters are the connected components.
+    That graph's components equal those of the minimum spanning tree of the *mutual reachability*
+    distance max(core(p), core(q), d(p, q)) cut at eps (the DBSCAN*/HDBSCAN identity), so the tree
+    and the k-NN lists are computed once (O(n^2) time, O(n) memory, cached for the last few inputs)
+    and every eps is a cut of n-1 edges plus a border pass: O(n). A non-core point joins the cluster
+    of its nearest core point within eps (all candidates are among its ``min_samples`` nearest
+    neighbours); sklearn instead gives a point on the border of two clusters to whichever expansion
+    reaches it first, the only possible difference. Above ``max_n`` points it runs sklearn's DBSCAN.
+
+    Fitted: ``labels_`` (n,), ``core_sample_indices_``, ``engine_`` ("mst" or "sklearn").
+    """
+
+    _cache: "dict[tuple, tuple]" = {}
+    _order: list = []
+
+    def __init__(self, eps: float = 1.5, *, min_samples: int = 10, max_n: int = 20_000):
+        self.eps = eps
+        self.min_samples = min_samples
+        self.max_n = max_n
+
+    @classmethod
+    def _structure(cls, X: np.ndarray, k: int):
+        from core.hashing import array_fingerprint
+
+        key = (array_fingerprint(np.ascontiguousarray(X)), k)
+        hit = cls._cache.get(key)
+        if hit is not None:
+            return hit
+        from sklearn.neighbors import NearestNeighbors
+
+        Xd = np.asarray(X, dtype=np.float64)
+        k_eff = min(k, len(Xd))
+        dist, ind = NearestNeighbors(n_neighbors=k_eff).fit(Xd).kneighbors(Xd)
+        core = dist[:, -1] if k <= len(Xd) else np.full(len(Xd), np.inf)
+        u, v, w = _mutual_reachability_mst(Xd, core)
+        hit = (core, dist, ind, u, v, w)
+        cls._cache[key] = hit
+        cls._order.append(key)
+        while len(cls._order) > 4:
+            cls._cache.pop(cls._order.pop(0), None)
+        return hit
+
+    def fit(self, X, y=None):
+        X = np.asarray(X)
+        n = len(X)
+        if n > self.max_n:
+            from sklearn.cluster import DBSCAN
+
+            est = DBSCAN(eps=self.eps, min_samples=self.min_samples).fit(X)
+            self.labels_, self.core_sample_indices_, self.engine_ = est.labels_, est.core_sample_indices_, "sklearn"
+            return self
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        core, dist, ind, u, v, w = self._structure(X, int(self.min_samples))
+        eps = float(self.eps)
+        is_core = core <= eps
+        keep = w <= eps  # such an edge joins two core points
+        g = coo_matrix((np.ones(int(keep.sum())), (u[keep], v[keep])), shape=(n, n))
+        _, comp = connected_components(g, directed=False)
+        labels = np.full(n, -1, dtype=np.int64)
+        labels[is_core] = comp[is_core]
+        # border points: nearest core neighbour within eps (neighbour lists are sorted by distance)
+        cand = is_core[ind] & (dist <= eps)
+        border = ~is_core & cand.any(axis=1)
+        first = np.argmax(cand[border], axis=1)
+        labels[border] = comp[ind[border, first]]
+        self.labels_ = labels
+        self.core_sample_indices_ = np.flatnonzero(is_core)
+        self.engine_ = "mst"
+        return self
+
+
+def _mutual_reachability_mst(X: np.ndarray, core: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Prim's algorithm on the dense mutual reachability graph: (u, v, w) of the n-1 tree edges."""
+    n = len(X)
+    sq = np.einsum("ij,ij->i", X, X)
+    in_tree = np.zeros(n, dtype=bool)
+    best = np.full(n, np.inf)
+    parent = np.zeros(n, dtype=np.int64)
+    u = np.empty(max(n - 1, 0), dtype=np.int64)
+    v = np.empty_like(u)
+    w = np.empty(max(n - 1, 0))
+    cur = 0
+    in_tree[0] = True
+    for i in range(n - 1):
+        d = np.sqrt(np.maximum(sq + sq[cur] - 2.0 * (X @ X[cur]), 0.0))
+        np.maximum(d, core, out=d)
+        np.maximum(d, core[cur], out=d)
+        better = d < best
+        better &= ~in_tree
+        best[better] = d[better]
+        parent[better] = cur
+        best[in_tree] = np.inf
+        nxt = int(np.argmin(best))
+        u[i], v[i], w[i] = parent[nxt], nxt, best[nxt]
+        in_tree[nxt] = True
+        best[nxt] = np.inf
+        cur = nxt
+    return u, v, w
+
+
 def _kmeans(p: dict, rs: int):
     return AutoKMeans(p["n_clusters"], n_init=p["n_init"], random_state=rs)
 
@@ -161,9 +267,7 @@ def _agglomerative(p: dict, rs: int):
 
 
 def _dbscan(p: dict, rs: int):
-    from sklearn.cluster import DBSCAN
-
-    return DBSCAN(eps=p["eps"], min_samples=p["min_samples"])
+    return ReusableDBSCAN(p["eps"], min_samples=p["min_samples"])
 
 
 def _hdbscan(p: dict, rs: int):

@@ -155,3 +155,24 @@ def test_kmeans_switches_to_minibatch_for_large_n():
 def test_quadratic_methods_refuse_huge_inputs():
     with pytest.raises(ParameterError, match="agglomerative"):
         validate_clustering("agglomerative", {}, n_samples=50_000)
+
+
+def test_reusable_dbscan_matches_sklearn_at_every_eps():
+    from sklearn.cluster import DBSCAN
+
+    from core.cluster import ReusableDBSCAN
+
+    X, _ = make_blobs(n_samples=600, centers=5, n_features=8, cluster_std=1.0, random_state=4)
+    X = np.vstack([X, np.random.default_rng(0).uniform(-12, 12, size=(40, 8))])
+    ReusableDBSCAN._cache.clear()
+    ReusableDBSCAN._order.clear()
+    for eps in (0.8, 1.5, 2.5, 4.0, 30.0):
+        ours = ReusableDBSCAN(eps, min_samples=8).fit(X)
+        ref = DBSCAN(eps=eps, min_samples=8).fit(X)
+        assert ours.engine_ == "mst"
+        assert np.array_equal(ours.core_sample_indices_, ref.core_sample_indices_)
+        assert np.array_equal(ours.labels_ == -1, ref.labels_ == -1)
+        assert adjusted_rand_score(ref.labels_, ours.labels_) > 0.999
+    assert len(ReusableDBSCAN._cache) == 1  # one structure served every eps
+    big = ReusableDBSCAN(1.5, min_samples=8, max_n=100).fit(X)
+    assert big.engine_ == "sklearn"
