@@ -49,6 +49,9 @@ _LANGUAGE_CYCLE = ("English", "Bangla", "Hybrid", "Instrumental", "English", "Ba
                    "English", "Bangla")
 _VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m7", "f1", "f2", "f3", "f4")
 _FORMAT = "ogg"
+_INSTRUMENTAL_SUFFIX = {"rock": ("Riff", "Instrumental", "Overdrive"), "electronic": ("Dub", "Mix", "Pulse"),
+                        "hiphop": ("Beat", "Loop", "Instrumental"), "classical": ("Interlude", "Nocturne", "Suite"),
+                        "folk": ("Dhun", "Tune", "Melody"), "jazz": ("Blues", "Changes", "Ballad")}
 
 # --------------------------------------------------------------------------- small DSP toolkit
 
@@ -600,6 +603,13 @@ class _Espeak:
 
         self._cb = cb_type(_cb)  # keep a reference: ctypes callbacks must outlive their use
         lib.espeak_SetSynthCallback(self._cb)
+        # eSpeak keeps state between utterances (pitch flutter index, noise generators), so the same
+        # call could give slightly different samples depending on what was spoken before. A constant
+        # F0 (the melody replaces the pitch anyway) and re-seeded generators make every call a pure
+        # function of its arguments.
+        lib.espeak_ng_SetConstF0.argtypes = [ctypes.c_int]
+        lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
+        self._libc = ctypes.CDLL(None)
 
     @classmethod
     def get(cls) -> "_Espeak":
@@ -608,14 +618,33 @@ class _Espeak:
                 cls._inst = cls()
             return cls._inst
 
-    def speak(self, text: str, *, voice: str, rate: int = 160, pitch: int = 50, pitch_range: int = 50) -> np.ndarray:
-        """Speech for ``text`` as float32 at SAMPLE_RATE, shape (n,)."""
+    @classmethod
+    def reset(cls) -> None:
+        """Unload the library so the next call starts from its initial state (~15 ms).
+
+        Some of eSpeak's synthesis state lives in C statics that no API call resets; without a
+        reload the same text can come out a few samples different depending on what was spoken
+        before in this process. render_track() resets once per track, so a track's audio does not
+        depend on which worker rendered it, or after which other track.
+        """
+        import _ctypes
+
+        with cls._lock:
+            inst, cls._inst = cls._inst, None
+            if inst is not None:
+                inst.lib.espeak_Terminate()
+                _ctypes.dlclose(inst.lib._handle)
+
+    def speak(self, text: str, *, voice: str, rate: int = 160, pitch: int = 50, f0: int = 120) -> np.ndarray:
+        """Speech for ``text`` as float32 at SAMPLE_RATE, shape (n,); monotone at ``f0`` Hz."""
         with self._lock:
             if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
                 raise SongscapeError(f"eSpeak NG has no voice '{voice}'. Use e.g. 'en+m3' or 'bn+f2'.")
             self.lib.espeak_SetParameter(1, int(np.clip(rate, 80, 450)), 0)  # espeakRATE
-            self.lib.espeak_SetParameter(3, int(pitch), 0)  # espeakPITCH
-            self.lib.espeak_SetParameter(4, int(pitch_range), 0)  # espeakRANGE
+            self.lib.espeak_SetParameter(3, int(np.clip(pitch, 0, 99)), 0)  # espeakPITCH (also shifts formants)
+            self.lib.espeak_ng_SetConstF0(int(f0))
+            self.lib.espeak_ng_SetRandSeed(12345)
+            self._libc.srand(12345)
             self._chunks = []
             data = text.encode("utf-8")
             espeakCHARS_UTF8 = 1
@@ -629,9 +658,11 @@ class _Espeak:
         return y
 
 
-def speak(text: str, *, voice: str, rate: int = 160, pitch: int = 50, pitch_range: int = 50) -> np.ndarray:
-    """eSpeak NG speech for ``text`` with ``voice`` ('en+m3', 'bn+f2', …); float32 (n,) at SAMPLE_RATE."""
-    return _Espeak.get().speak(text, voice=voice, rate=rate, pitch=pitch, pitch_range=pitch_range)
+def speak(text: str, *, voice: str, rate: int = 160, pitch: int = 50, f0: int = 120) -> np.ndarray:
+    """eSpeak NG speech for ``text`` with ``voice`` ('en+m3', 'bn+f2', …), monotone at ``f0`` Hz.
+    Returns float32 (n,) at SAMPLE_RATE. Deterministic for a given sequence of calls after
+    ``_Espeak.reset()`` (eSpeak carries a little state from one utterance to the next)."""
+    return _Espeak.get().speak(text, voice=voice, rate=rate, pitch=pitch, f0=f0)
 
 
 # --------------------------------------------------------------------------- vocals
@@ -801,11 +832,15 @@ def plan_corpus(*, n_tracks: int = 240, seconds: float = 30.0, seed: int = 0) ->
     _check(n_tracks=n_tracks, seconds=seconds, seed=seed)
     rng = np.random.default_rng([int(seed), 7919])
     genres = GENRES.names()
-    specs = []
+    specs: list[TrackSpec] = []
+    rotation: dict[tuple, list] = {}
     for i in range(n_tracks):
         style = GENRES.get(genres[i % len(genres)])
         language = _LANGUAGE_CYCLE[(i // len(genres)) % len(_LANGUAGE_CYCLE)]
-        artist = ARTISTS[style.name][language][int(rng.integers(len(ARTISTS[style.name][language])))]
+        pool = ARTISTS[style.name][language]
+        rot = rotation.setdefault((style.name, language), [int(rng.integers(len(pool))), 0])
+        artist = pool[(rot[0] + rot[1]) % len(pool)]  # artists take turns: each class has several
+        rot[1] += 1
         # The artist is the singer: voice variant and accent follow the artist (with the seed).
         h = int(hashlib.sha1(f"{artist}:{seed}".encode()).hexdigest(), 16)
         variant = _VARIANTS[h % len(_VARIANTS)]
@@ -815,12 +850,17 @@ def plan_corpus(*, n_tracks: int = 240, seconds: float = 30.0, seed: int = 0) ->
         n_bars = int(np.ceil(seconds / bar_s))
         intro = 1 if style.phrase_bars == 1 else int(rng.integers(1, 3))
         n_slots = max(0, (n_bars - intro) // style.phrase_bars)
+        min_slots = {"English": 1, "Bangla": 1, "Hybrid": 2}.get(language, 0)
+        if n_slots < min_slots:  # very short tracks: no intro, lines squeezed to fit (see render_track)
+            intro, n_slots = 0, min_slots
         lines = _song_lines(style, language, n_slots, rng)
         if lines:
             title_line = lines[min(2, len(lines) - 1)]
             title = _title(title_line[0], title_line[1], rng)
         else:
-            title = f"{style.name.capitalize()} Study No. {int(rng.integers(1, 40))}"
+            pool = LINES[style.name]["English"]
+            words = _title(pool[int(rng.integers(len(pool)))], "en", rng)
+            title = f"{words} {_INSTRUMENTAL_SUFFIX[style.name][int(rng.integers(3))]}"
         prog = style.progressions[int(rng.integers(len(style.progressions)))]
         mix = (float(rng.uniform(0.7, 1.2)), float(rng.uniform(-52, -36)), float(rng.uniform(0.7, 1.3)),
                float(rng.uniform(0.85, 1.15)))
@@ -874,6 +914,16 @@ def _melody(ctx: Ctx, style: GenreStyle, bars: range, base: int, rng) -> list:
     return notes
 
 
+def _rap_contour(ctx: Ctx, base: int, rng) -> list:
+    """Notes [(start, length, midi)] for rap: eighth-note accents around ``base``, a fall per bar."""
+    notes = []
+    for b in range(ctx.n_bars):
+        for i in range(8):
+            midi = base + float(rng.choice([0, 0, 0, 2, 3, -2])) - 0.4 * i
+            notes.append((ctx.pos(b, i / 2, humanize=0), int(ctx.beat / 2), midi))
+    return notes
+
+
 def render_track(spec: TrackSpec) -> TrackAudio:
     """Synthesize one track (backing, vocals, mastered mix) from its spec; deterministic."""
     style = GENRES.get(spec.genre)
@@ -898,29 +948,31 @@ def render_track(spec: TrackSpec) -> TrackAudio:
     intro = spec.intro_bars
     base = 48 if not spec.female else 57
     if spec.lines:
+        _Espeak.reset()
         speech = np.zeros(n)
+        # Each line gets a phrase of ``phrase`` bars; very short tracks squeeze the lines to fit.
+        slot_len = min(phrase * ctx.bar, (n - intro * ctx.bar) / len(spec.lines))
         for k, (text, lang) in enumerate(spec.lines):
-            start_bar = intro + k * phrase
-            start = ctx.pos(start_bar, 0, humanize=0)
-            slot = int(phrase * ctx.bar * (0.92 if style.vocal == "rap" else 0.85))
+            start = int(round(intro * ctx.bar + k * slot_len))
+            slot = int(slot_len * (0.92 if style.vocal == "rap" else 0.85))
             voice = f"{spec.english_voice if lang == 'en' else 'bn'}+{spec.voice_variant}"
             rate = int(rng.uniform(*style.speech_rate))
             pitch = int(rng.uniform(35, 65))
-            y = speak(text, voice=voice, rate=rate, pitch=pitch, pitch_range=70 if style.vocal == "rap" else 20)
+            f0 = 200 if spec.female else 115
+            y = speak(text, voice=voice, rate=rate, pitch=pitch, f0=f0)
             if len(y) > slot:  # too long for its phrase: speak faster once, then trim with a fade
-                y = speak(text, voice=voice, rate=int(rate * len(y) / slot * 1.05), pitch=pitch,
-                          pitch_range=70 if style.vocal == "rap" else 20)
+                y = speak(text, voice=voice, rate=int(rate * len(y) / slot * 1.05), pitch=pitch, f0=f0)
                 if len(y) > slot:
                     y = y[:slot] * np.r_[np.ones(slot - 256), np.linspace(1, 0, 256)]
             place(speech, y, start)
-        if style.vocal == "rap":
-            vocals = _filt(speech, "highpass", 120.0)
+        if style.vocal == "rap":  # spoken flow: small pitch accents on the eighths, falling along the line
+            notes = _rap_contour(ctx, base + 2, rng)
+            f0s = pitch_track(notes, n, glide=0.015, vibrato=0.0, rng=rng)
         else:
             notes = _melody(ctx, style, range(intro, ctx.n_bars), base, rng)
-            f0 = pitch_track(notes, n, rng=rng, vibrato=0.2 if spec.genre != "classical" else 0.35)
-            carrier = oscillator(f0, "saw", rng=rng) + 0.05 * rng.standard_normal(n)
-            vocals = vocode(speech, carrier)
-            vocals = 0.85 * vocals + 0.15 * speech  # a trace of the dry voice keeps words legible
+            f0s = pitch_track(notes, n, rng=rng, vibrato=0.2 if spec.genre != "classical" else 0.35)
+        carrier = oscillator(f0s, "saw", rng=rng) + 0.05 * rng.standard_normal(n)
+        vocals = _filt(vocode(speech, carrier), "highpass", 90.0)
     elif spec.language == "Instrumental":
         notes = _melody(ctx, style, range(1, ctx.n_bars), 60 if style.lead != "sine" else 72, rng)
         f0 = pitch_track(notes, n, rng=rng, vibrato=0.15)

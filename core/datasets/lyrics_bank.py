@@ -186,5 +186,5 @@ ARTISTS: dict[str, dict[str, tuple[str, ...]]] = {
 ENGLISH_STOPWORDS = frozenset(
     "a an the and or of in on at to into is are my your our we i me it its with for by from all "
     "every just so when until let like up down over under underneath across about beside away now "
-    "will not no nobody nothing that this single".split()
+    "will not no nobody nothing that this single you just when there very".split()
 )
