@@ -1,0 +1,380 @@
+"""core.training: config validation, device choice, schedules, caching, cancel, artifacts, inference,
+the dataset-level helpers (with synthetic FeatureSets, not real extraction) and the CLI."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from core import artifacts  # noqa: E402
+from core.errors import ArtifactError, ParameterError  # noqa: E402
+from core.training import (  # noqa: E402
+    PRESETS, TrainConfig, beta_at, decode_latent, delete_trained, latents, list_trained, load_trained, preset,
+    recon_error, reconstruct, select_device, train,
+)
+
+
+def blobs(n=60, d=12, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    centers = rng.normal(0, 2, (2, d))
+    return (centers[y] + 0.2 * rng.normal(0, 1, (n, d))).astype(np.float32), y
+
+
+def quick(epochs=3, **kw):
+    X, _ = blobs()
+    kw.setdefault("input_fingerprint", "blobs")
+    return train(model=kw.pop("model", "mlp_vae"), inputs={"x": X}, config=TrainConfig(epochs=epochs, batch_size=16,
+                 **kw.pop("cfg", {})), **kw)
+
+
+# ------------------------------------------------------------------------------------------- device
+def test_select_device_prefers_cuda_then_mps_then_cpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert select_device().type == "cuda" and select_device("auto").type == "cuda"
+    assert select_device("cpu").type == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert select_device().type == "mps"
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert select_device().type == "cpu"
+    with pytest.raises(ParameterError) as ei:
+        select_device("cuda")
+    assert ei.value.name == "device"
+    with pytest.raises(ParameterError):
+        select_device("tpu")
+
+
+def test_train_uses_the_selected_device(monkeypatch):
+    import core.training as T
+
+    seen = {}
+    real = T.select_device
+
+    def spy(pref="auto"):
+        seen["pref"] = pref
+        return real("cpu")
+
+    monkeypatch.setattr(T, "select_device", spy)
+    res = quick(epochs=1, cfg={"device": "auto"})
+    assert seen["pref"] == "auto" and res.device == "cpu"
+    assert artifacts.read_json(res.artifact_dir / "environment.json")["device"] == "cpu"
+
+
+# ------------------------------------------------------------------------------------- validation
+@pytest.mark.parametrize("cfg, name", [
+    ({"beta": -1.0}, "beta"), ({"epochs": 0}, "epochs"), ({"lr": 0.0}, "lr"), ({"batch_size": 0}, "batch_size"),
+    ({"kl_anneal": "cosine"}, "kl_anneal"), ({"val_fraction": 0.95}, "val_fraction"),
+    ({"logvar_clamp": (5.0, -5.0)}, "logvar_clamp"), ({"grad_clip": 0.0}, "grad_clip"),
+    ({"early_stopping_patience": 0}, "early_stopping_patience"), ({"device": "gpu"}, "device"),
+])
+def test_invalid_config_names_parameter_range_and_value(cfg, name):
+    X, _ = blobs()
+    with pytest.raises(ParameterError) as ei:
+        train(model="mlp_vae", inputs={"x": X}, config=TrainConfig(**{"epochs": 1, **cfg}), input_fingerprint="v")
+    assert ei.value.name == name
+    assert repr(cfg[name]) in str(ei.value)
+
+
+def test_batch_larger_than_data_is_rejected_with_the_allowed_range():
+    X, _ = blobs(n=20)
+    with pytest.raises(ParameterError) as ei:
+        train(model="mlp_vae", inputs={"x": X}, config=TrainConfig(epochs=1, batch_size=64), input_fingerprint="v")
+    assert ei.value.name == "batch_size" and "[1, 18]" in str(ei.value) and "64" in str(ei.value)
+
+
+def test_missing_or_misshaped_inputs_are_named():
+    X, _ = blobs()
+    with pytest.raises(ParameterError, match="inputs"):
+        train(model="hybrid_vae", inputs={"audio": np.zeros((10, 13, 40), np.float32)},
+              config=TrainConfig(epochs=1, batch_size=4), input_fingerprint="v")
+    with pytest.raises(ParameterError) as ei:
+        train(model="conv2d_vae", inputs={"x": X}, config=TrainConfig(epochs=1, batch_size=4), input_fingerprint="v")
+    assert ei.value.name == "inputs['x']" and "(60, 12)" in str(ei.value)
+    with pytest.raises(ParameterError) as ei:
+        train(model="cvae", inputs={"x": np.zeros((10, 8, 40), np.float32)},
+              config=TrainConfig(epochs=1, batch_size=4), input_fingerprint="v")
+    assert ei.value.name == "cond"
+    with pytest.raises(ParameterError, match="model"):
+        train(model="nope", inputs={"x": X}, input_fingerprint="v")
+
+
+def test_validation_happens_before_any_training(monkeypatch):
+    import core.training as T
+
+    monkeypatch.setattr(T, "_fit", lambda *a, **k: pytest.fail("trained before validating"))
+    X, _ = blobs()
+    with pytest.raises(ParameterError):
+        train(model="mlp_vae", inputs={"x": X}, model_params={"latent_dim": 0}, input_fingerprint="v")
+
+
+# ------------------------------------------------------------------------------------------ schedules
+def test_kl_annealing_schedules():
+    lin = TrainConfig(beta=2.0, kl_anneal="linear", warmup_epochs=4)
+    assert [beta_at(lin, e) for e in range(6)] == [0.0, 0.5, 1.0, 1.5, 2.0, 2.0]
+    cyc = TrainConfig(beta=1.0, kl_anneal="cyclical", warmup_epochs=4)
+    assert [beta_at(cyc, e) for e in range(8)] == [0.0, 0.5, 1.0, 1.0, 0.0, 0.5, 1.0, 1.0]
+    assert beta_at(TrainConfig(beta=4.0), 0) == 4.0
+
+
+def test_history_records_every_epoch():
+    res = quick(epochs=4, cfg={"kl_anneal": "linear", "warmup_epochs": 2})
+    assert [h["epoch"] for h in res.history] == [1, 2, 3, 4]
+    assert [h["beta"] for h in res.history] == [0.0, 0.5, 1.0, 1.0]
+    for h in res.history:
+        assert {"loss", "recon", "kl", "beta", "au", "val_loss", "seconds"} <= set(h)
+        assert 0 <= h["au"] <= 16 and h["seconds"] > 0
+        assert h["loss"] == pytest.approx(h["recon"] + h["beta"] * h["kl"], rel=1e-5)
+    assert res.history[-1]["au"] >= 1
+    assert res.best_epoch in (3, 4)  # only epochs after the warm-up are eligible
+
+
+def test_report_001_preset_values():
+    p = preset("report-001 hybrid β-VAE")
+    assert p["model"] == "hybrid_vae"
+    assert p["model_params"]["latent_dim"] == 32 and p["model_params"]["alpha_lyrics"] == 0.1
+    c = p["config"]
+    assert (c["batch_size"], c["lr"], c["kl_anneal"], c["warmup_epochs"], c["beta"]) == (64, 5e-4, "linear", 50, 1.0)
+    assert preset("report-000 β-VAE")["config"]["beta"] == 4.0
+    assert preset("report-004 Conv1D VAE")["model_params"]["latent_dim"] == 64
+    for name, p in PRESETS.items():  # every preset is a valid configuration
+        TrainConfig(**p["config"])
+        from core.models import MODELS
+        from core.params import validate_params
+
+        validate_params(MODELS.get(p["model"]).params, p["model_params"])
+    with pytest.raises(ParameterError):
+        preset("report-999")
+
+
+# -------------------------------------------------------------------------------------- caching
+def test_same_config_same_inputs_loads_from_cache_quickly():
+    a = quick(epochs=3)
+    assert not a.from_cache
+    t0 = time.perf_counter()
+    b = quick(epochs=3)
+    assert b.from_cache and time.perf_counter() - t0 < 1.0
+    assert b.model_id == a.model_id and b.history == a.history
+    assert quick(epochs=3, cfg={"beta": 2.0}).model_id != a.model_id
+    assert quick(epochs=3, input_fingerprint="other").model_id != a.model_id
+    assert quick(epochs=3, cfg={"device": "cpu"}).model_id == a.model_id  # device is not part of the key
+
+
+def test_artifact_files_and_contents():
+    res = quick(epochs=2, meta={"dataset": "demo", "features": {"x": "mfcc_stats"}})
+    files = {p.name for p in res.artifact_dir.iterdir()}
+    assert {"model.pt", "config.json", "history.json", "environment.json", ".complete"} <= files
+    cfg = artifacts.read_json(res.artifact_dir / "config.json")
+    assert cfg["model"] == "mlp_vae" and cfg["model_params"]["latent_dim"] == 16
+    assert cfg["train_config"]["epochs"] == 2 and cfg["random_state"] == 0
+    assert cfg["input_shapes"] == {"x": [12]} and cfg["input_fingerprint"] == "blobs"
+    assert cfg["meta"]["dataset"] == "demo" and cfg["uses_labels"] == []
+    env = artifacts.read_json(res.artifact_dir / "environment.json")
+    assert {"python", "torch", "numpy", "device", "seed", "time"} <= set(env)
+    state = torch.load(res.artifact_dir / "model.pt", weights_only=True)
+    assert any(k.endswith("weight") for k in state)
+    assert len(artifacts.read_json(res.artifact_dir / "history.json")) == 2
+
+
+def test_half_written_artifact_is_ignored():
+    res = quick(epochs=1)
+    (res.artifact_dir / ".complete").unlink()
+    assert res.model_id not in list_trained()["model_id"].tolist()
+    from core import training
+
+    training._LOADED.clear()
+    with pytest.raises(ArtifactError):
+        load_trained(res.model_id)
+    again = quick(epochs=1)  # not a cache hit: trains and completes it
+    assert not again.from_cache and artifacts.is_complete(again.artifact_dir)
+
+
+def test_list_and_delete_trained():
+    a = quick(epochs=1, meta={"dataset": "one", "features": {"x": "tabular"}})
+    b = quick(epochs=1, cfg={"beta": 4.0}, meta={"dataset": "two"})
+    df = list_trained()
+    assert set(df["model_id"]) == {a.model_id, b.model_id}
+    for col in ("model_id", "model", "dataset", "features", "beta", "latent_dim", "epochs", "loss", "recon", "kl",
+                "seconds", "device", "uses_labels", "cancelled", "created"):
+        assert col in df.columns
+    one = list_trained(dataset="one")
+    assert one["model_id"].tolist() == [a.model_id] and one["features"].iloc[0] == "x=tabular"
+    assert list_trained(dataset="two")["beta"].tolist() == [4.0]
+    assert delete_trained(a.model_id) and not delete_trained(a.model_id)
+    assert list_trained()["model_id"].tolist() == [b.model_id]
+    with pytest.raises(ParameterError, match="model_id"):
+        load_trained("no-slash")
+
+
+# ------------------------------------------------------------------------------- cancel / early stop
+def test_cancel_keeps_best_weights_and_saves_marked_artifact():
+    X, _ = blobs()
+    calls = {"n": 0}
+
+    def cancel():
+        calls["n"] += 1
+        return calls["n"] == 9  # 54 training rows / 16 → 4 batches per epoch: stops in epoch 3
+
+    cfg = TrainConfig(epochs=20, batch_size=16, seed=1)
+    res = train(model="mlp_vae", inputs={"x": X}, config=cfg, input_fingerprint="c", cancel=cancel)
+    assert res.cancelled and len(res.history) == 3 and res.history[-1].get("partial")
+    assert res.best_epoch in (1, 2)
+    cfgj = artifacts.read_json(res.artifact_dir / "config.json")
+    assert cfgj["cancelled"] and artifacts.is_complete(res.artifact_dir)
+    assert list_trained()["cancelled"].tolist() == [True]
+    saved = torch.load(res.artifact_dir / "model.pt", weights_only=True)
+    # the same run stopped after best_epoch epochs has exactly those weights
+    ref = train(model="mlp_vae", inputs={"x": X}, config=TrainConfig(epochs=res.best_epoch, batch_size=16, seed=1),
+                input_fingerprint="c-ref")
+    ref_state = torch.load(ref.artifact_dir / "model.pt", weights_only=True)
+    assert all(torch.equal(saved[k], ref_state[k]) for k in saved)
+    # a cancelled artifact is not a cache hit: the full run trains again
+    again = train(model="mlp_vae", inputs={"x": X}, config=cfg, input_fingerprint="c")
+    assert not again.from_cache and not again.cancelled and len(again.history) == 20
+
+
+def test_early_stopping_stops_and_restores_best():
+    X, _ = blobs(n=40)
+    res = train(model="mlp_vae", inputs={"x": X}, config=TrainConfig(epochs=300, batch_size=8, lr=1e-2,
+                                                                      early_stopping_patience=3),
+                input_fingerprint="es")
+    assert len(res.history) < 300
+    assert artifacts.read_json(res.artifact_dir / "config.json")["early_stopped"]
+    scores = [h["val_recon"] + h["val_kl"] for h in res.history]
+    assert res.best_epoch == int(np.argmin(scores)) + 1
+    assert len(res.history) - res.best_epoch == 3
+
+
+def test_progress_reports_batches_and_epochs():
+    seen = []
+    quick(epochs=2, progress=lambda s, t, logs: seen.append((s, t, dict(logs))))
+    steps = [s for s, _, _ in seen]
+    assert steps == sorted(steps) and seen[-1][0] == seen[-1][1] == 8
+    ends = [logs for _, _, logs in seen if logs.get("epoch_end")]
+    assert len(ends) == 2 and len(ends[-1]["history"]) == 2 and "loss" in ends[0]
+
+
+# ------------------------------------------------------------------------------------------ inference
+def test_latents_reconstruct_decode_and_recon_error():
+    X, y = blobs()
+    res = train(model="mlp_ae", inputs={"x": X}, config=TrainConfig(epochs=30, batch_size=16, lr=3e-3),
+                input_fingerprint="inf")
+    mu = latents(res.model_id, inputs={"x": X}, input_fingerprint="inf")
+    assert mu.shape == (60, 16) and mu.dtype == np.float32
+    cached = list((res.artifact_dir / "latents").glob("*.npz"))
+    assert len(cached) == 1
+    assert np.array_equal(latents(res.model_id, inputs={"x": X}, input_fingerprint="inf"), mu)
+    # class means are far apart in latent space (the blobs survive encoding)
+    gap = np.linalg.norm(mu[y == 0].mean(0) - mu[y == 1].mean(0))
+    assert gap > 3 * mu[y == 0].std(0).mean()
+    rec = reconstruct(res.model_id, inputs={"x": X})
+    assert rec["x"].shape == X.shape
+    dec = decode_latent(res.model_id, mu[:5])
+    assert np.allclose(dec["x"], rec["x"][:5], atol=1e-5)
+    err = recon_error(res.model_id, inputs={"x": X})
+    assert err.shape == (60,) and np.allclose(err, ((rec["x"] - X) ** 2).mean(1), rtol=1e-4)
+    noise = np.random.default_rng(5).normal(0, 3, X.shape).astype(np.float32)
+    assert recon_error(res.model_id, inputs={"x": noise}).mean() > 3 * err.mean()
+    with pytest.raises(ParameterError, match="inputs"):
+        latents(res.model_id, inputs={"x": X[:, :5]})
+    with pytest.raises(ParameterError, match="z"):
+        decode_latent(res.model_id, np.zeros((2, 3)))
+
+
+# ------------------------------------------------------------------------------------ dataset level
+def _fake_dataset(monkeypatch, n=30):
+    """A saved dataset plus a fake core.features: mfcc_frames (row 3 invalid), lyrics (every 3rd row missing)."""
+    from core import features as F
+    from core.datasets import ImportResult, save_dataset
+
+    tracks = pd.DataFrame({"track_id": [f"id{i}" for i in range(n)], "title": [f"t{i}" for i in range(n)], "language": (["english", "bangla"] * n)[:n],
+                           "genre": ["pop"] * n, "lyrics": ["" if i % 3 == 0 else "la la" for i in range(n)]})
+    tracks.loc[7, "language"] = ""
+    save_dataset("toy", ImportResult(tracks=tracks))
+    rng = np.random.default_rng(0)
+    y = np.arange(n) % 2
+    frames = (rng.normal(0, 1, (2, 8, 40))[y] + 0.1 * rng.normal(0, 1, (n, 8, 40))).astype(np.float32)
+    fvalid = np.ones(n, bool)
+    fvalid[3] = False
+    frames[3] = 0
+    stats = frames.mean(2)
+    lyr = rng.normal(0, 1, (n, 8)).astype(np.float32)
+    lvalid = np.arange(n) % 3 != 0
+    lyr[~lvalid] = 0
+    made = {"mfcc_frames": (frames, fvalid), "mfcc_stats": (stats, fvalid), "lyrics": (lyr, lvalid),
+            "audio_stack": (frames, fvalid)}
+
+    def get_features(ds, name, *, progress=None, cancel=None, jobs=None, config=None):
+        X, valid = made[name]
+        return F.FeatureSet(name=name, X=X, valid=valid, track_ids=ds.tracks["track_id"].to_numpy(),
+                            fingerprint=f"fp-{name}", config={}, errors={})
+
+    monkeypatch.setattr(F, "get_features", get_features)
+    monkeypatch.setattr(F, "available_features", lambda ds: list(made))
+    return fvalid, lvalid
+
+
+def test_train_on_dataset_excludes_invalid_rows_and_gives_nan_latents(monkeypatch):
+    from core.training import dataset_latents, train_on_dataset
+
+    fvalid, _ = _fake_dataset(monkeypatch)
+    res = train_on_dataset(dataset="toy", model="conv1d_vae", model_params={"channels": "16-32"},
+                           config=TrainConfig(epochs=2, batch_size=8))
+    cfg = artifacts.read_json(res.artifact_dir / "config.json")
+    assert cfg["meta"]["features"] == {"x": "mfcc_frames"} and cfg["meta"]["dataset"] == "toy"
+    assert cfg["n_rows"] == 29 and cfg["meta"]["n_excluded"] == 1 and cfg["uses_labels"] == []
+    mu, valid = dataset_latents(res.model_id, "toy")
+    assert mu.shape == (30, 64) and np.array_equal(valid, fvalid)
+    assert np.isnan(mu[3]).all() and np.isfinite(mu[valid]).all()
+    assert list_trained(dataset="toy")["model_id"].tolist() == [res.model_id]
+
+
+def test_train_on_dataset_masks_missing_lyrics_for_hybrid(monkeypatch):
+    from core.training import dataset_latents, train_on_dataset
+
+    fvalid, lvalid = _fake_dataset(monkeypatch)
+    res = train_on_dataset(dataset="toy", model="hybrid_vae", config=TrainConfig(epochs=1, batch_size=8))
+    cfg = artifacts.read_json(res.artifact_dir / "config.json")
+    assert cfg["meta"]["features"] == {"audio": "audio_stack", "lyrics": "lyrics"}
+    assert cfg["n_rows"] == int(fvalid.sum())  # tracks without lyrics are kept (masked), not dropped
+    mu, valid = dataset_latents(res.model_id, "toy")
+    assert np.array_equal(valid, fvalid) and np.isfinite(mu[valid]).all()
+
+
+def test_train_on_dataset_cvae_records_label_use(monkeypatch):
+    from core.training import dataset_latents, train_on_dataset
+
+    fvalid, _ = _fake_dataset(monkeypatch)
+    with pytest.raises(ParameterError, match="cond_column"):
+        train_on_dataset(dataset="toy", model="cvae", config=TrainConfig(epochs=1, batch_size=8))
+    with pytest.raises(ParameterError, match="cond_column"):
+        train_on_dataset(dataset="toy", model="cvae", cond_column="genre", config=TrainConfig(epochs=1, batch_size=8))
+    res = train_on_dataset(dataset="toy", model="cvae", cond_column="language", model_params={"channels": "16-32"},
+                           config=TrainConfig(epochs=1, batch_size=8))
+    cfg = artifacts.read_json(res.artifact_dir / "config.json")
+    assert cfg["uses_labels"] == ["language"] and cfg["meta"]["cond_classes"] == ["bangla", "english"]
+    assert cfg["model_params"]["n_classes"] == 2
+    assert list_trained()["uses_labels"].tolist() == [["language"]]
+    mu, valid = dataset_latents(res.model_id, "toy")
+    expect = fvalid.copy()
+    expect[7] = False  # empty label: no condition → excluded
+    assert np.array_equal(valid, expect) and np.isnan(mu[7]).all()
+
+
+def test_cli_train(monkeypatch, capsys):
+    from core.cli import main
+
+    _fake_dataset(monkeypatch)
+    rc = main(["train", "--dataset", "toy", "--model", "mlp_vae", "--epochs", "2", "--batch-size", "8",
+               "--latent-dim", "4", "--beta", "2", "--device", "cpu"])
+    out = capsys.readouterr()
+    assert rc == 0 and "model_id: mlp_vae/" in out.out and "device: cpu" in out.out and "final:" in out.out
+    row = list_trained().iloc[0]
+    assert (row["latent_dim"], row["beta"], row["epochs"], row["features"]) == (4, 2.0, 2, "x=mfcc_stats")
+    rc = main(["train", "--dataset", "toy", "--model", "mlp_vae", "--latent-dim", "0"])
+    assert rc == 2 and "latent_dim" in capsys.readouterr().err
