@@ -413,26 +413,9 @@ def test_beta_sweep(fake):
     assert active_units(mu) == 1
 
 
-def _cli_main(argv):
-    """`python -m core` with only the grid command (other commands may still be under construction)."""
-    import argparse
-
-    from core.errors import SongscapeError
-    from core.experiments import register_cli
-
-    parser = argparse.ArgumentParser(prog="python -m core")
-    register_cli(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except SongscapeError:
-        return 2
-
-
 def test_grid_cli_writes_files(fake, tmp_path, capsys):
+    from core.cli import main
     from core.datasets import ImportResult, save_dataset
-
-    main = _cli_main
 
     ds = make_dataset()
     save_dataset("toycli", ImportResult(tracks=ds.tracks, layout="test"))
@@ -458,13 +441,13 @@ def test_preset_end_to_end_on_demo_corpus(tmp_path):
     features = pytest.importorskip("core.features")
     if not hasattr(features, "get_features"):
         pytest.skip("core.features.get_features not available yet")
-    from core.datasets import save_dataset
+    from core.datasets import dataset_dir, load_dataset, save_dataset
     from core.datasets.demo import generate_demo
     from core.presets import run_preset
 
-    root = tmp_path / "demo"
-    result = generate_demo(root, n_tracks=24, seconds=3.0, seed=0, jobs=1)
-    ds = save_dataset("tinydemo", result, root=root)
+    result = generate_demo(dataset_dir("tinydemo"), n_tracks=24, seconds=3.0, seed=0, jobs=1)
+    save_dataset("tinydemo", result)
+    ds = load_dataset("tinydemo")
     res = run_preset(ds, "report-000", epochs=1, seeds=(0, 1))
     assert not res.cancelled
     for t in res.tables:
