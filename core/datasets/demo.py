@@ -463,11 +463,11 @@ def _classical(ctx: Ctx) -> dict:
             f = midi_hz(m)
             for d in (-0.003, 0.0, 0.003):
                 ph = rng.random() + np.cumsum(f * (1 + d) * vib) / ctx.sr
-                wave = wave + _saw_from_phase(ph, f / ctx.sr)
+                wave = wave + (2.0 * (ph % 1.0) - 1.0)  # naive saw: low notes, low-passed below
         place(strings, wave * g, start)
         f = midi_hz(ctx.root_midi(b, 2))
         ph = np.cumsum(f * vib) / ctx.sr
-        place(cello, _saw_from_phase(ph, f / ctx.sr) * gate(bar_n, attack=0.3, release=0.3), start)
+        place(cello, (2.0 * (ph % 1.0) - 1.0) * gate(bar_n, attack=0.3, release=0.3), start)
         arp = chord + [chord[0] + 12, chord[1] + 12]
         order = [0, 1, 2, 3, 4, 3, 2, 1]
         for i in range(8):
@@ -730,30 +730,61 @@ def oscillator(freq: np.ndarray, kind: str, *, rng=None, sr: int = SAMPLE_RATE) 
     raise ParameterError("kind", value=kind, expected="one of sine, saw, square, tri")
 
 
-def vocode(speech: np.ndarray, carrier: np.ndarray) -> np.ndarray:
-    """Channel vocoder: the speech's spectral envelope (formants, loudness, consonants) imposed on
-    the carrier's pitch. Sibilants above ~3 kHz keep part of the original speech. (n,), (n,) → (n,)
-    Only frames where the speech is audible are processed (the rest is silence anyway)."""
+def speech_envelope(speech: np.ndarray) -> np.ndarray:
+    """Spectral envelope of speech: STFT magnitude smoothed across frequency (formants without the
+    harmonics of eSpeak's own pitch). (n,) → (frames, NFFT/2+1), frames = 1 + n // HOP."""
     from scipy.ndimage import uniform_filter1d
 
-    n = len(speech)
-    S = _stft(speech.astype(np.float32))
-    e_s = np.sum(np.abs(S) ** 2, axis=1)
-    active = e_s > 1e-6 * (e_s.max() + 1e-12)
-    if not active.any():
+    S = np.abs(_stft(np.asarray(speech, dtype=np.float32)))
+    return np.exp(uniform_filter1d(np.log(S + 1e-7), 13, axis=1))
+
+
+def stretch_frames(env_frames: np.ndarray, factor: float) -> np.ndarray:
+    """Time-stretch an envelope by ``factor`` (linear interpolation between frames, in log). (T, F) → (T', F)"""
+    t_out = max(1, int(round(len(env_frames) * factor)))
+    if t_out == len(env_frames):
+        return env_frames
+    pos = np.linspace(0, len(env_frames) - 1, t_out)
+    i0 = np.floor(pos).astype(int)
+    i1 = np.minimum(i0 + 1, len(env_frames) - 1)
+    w = (pos - i0)[:, None]
+    log = np.log(env_frames + 1e-9)
+    return np.exp((1 - w) * log[i0] + w * log[i1])
+
+
+def vocode_envelope(env_frames: np.ndarray, carrier: np.ndarray, *, rng) -> np.ndarray:
+    """Channel vocoder: impose a speech envelope (frames on the HOP grid of the output) on the
+    carrier's pitch. Above ~3 kHz the carrier turns into noise so consonants hiss instead of buzz.
+    Only frames where the envelope is audible are processed. (T, F), (n,) → (n,)"""
+    from scipy.ndimage import uniform_filter1d
+
+    n = len(carrier)
+    t = min(len(env_frames), 1 + n // _HOP)
+    energy = np.sum(env_frames[:t] ** 2, axis=1)
+    active = np.flatnonzero(energy > 1e-6 * (energy.max() + 1e-12))
+    if not len(active):
         return np.zeros(n)
     C = _stft(carrier.astype(np.float32))[active]
-    Sa = S[active]
-    env_s = np.exp(uniform_filter1d(np.log(np.abs(Sa) + 1e-7), 13, axis=1))
     flat_c = C / np.exp(uniform_filter1d(np.log(np.abs(C) + 1e-7), 13, axis=1))
-    Y = env_s * flat_c
-    e_y = np.sum(np.abs(Y) ** 2, axis=1, keepdims=True) + 1e-12
-    Y *= np.sqrt(e_s[active][:, None] / e_y)
+    noise = np.exp(2j * np.pi * rng.random(flat_c.shape))
     freqs = np.fft.rfftfreq(_NFFT, 1 / SAMPLE_RATE)
-    w = (np.clip((freqs - 3000.0) / 3000.0, 0, 1) * 0.7)[None, :]
-    out = np.zeros_like(S)
-    out[active] = Y * (1 - w) + Sa * w
+    w = (np.clip((freqs - 3000.0) / 3000.0, 0, 1) * 0.8)[None, :]
+    E = env_frames[active]
+    Y = E * (flat_c * (1 - w) + noise * w)
+    Y *= np.sqrt(energy[active][:, None] / (np.sum(np.abs(Y) ** 2, axis=1, keepdims=True) + 1e-12))
+    out = np.zeros((1 + n // _HOP + 1, _NFFT // 2 + 1), dtype=complex)
+    out[active] = Y
     return _istft(out, n)
+
+
+def vocode(speech: np.ndarray, carrier: np.ndarray, *, rng=None) -> np.ndarray:
+    """Speech's words on the carrier's pitch (see vocode_envelope). (n,), (n,) → (n,)"""
+    env_frames = speech_envelope(fix_len(speech, len(carrier)))
+    return vocode_envelope(env_frames, carrier, rng=rng or np.random.default_rng(0))
+
+
+def fix_len(y: np.ndarray, n: int) -> np.ndarray:
+    return y[:n] if len(y) >= n else np.pad(y, (0, n - len(y)))
 
 
 # --------------------------------------------------------------------------- the plan
@@ -949,9 +980,11 @@ def render_track(spec: TrackSpec) -> TrackAudio:
     base = 48 if not spec.female else 57
     if spec.lines:
         _Espeak.reset()
-        speech = np.zeros(n)
         # Each line gets a phrase of ``phrase`` bars; very short tracks squeeze the lines to fit.
+        # Sung lines are stretched (like held syllables) to fill most of their phrase; rap is not.
         slot_len = min(phrase * ctx.bar, (n - intro * ctx.bar) / len(spec.lines))
+        n_frames = 1 + n // _HOP + 1
+        env_frames = np.zeros((n_frames, _NFFT // 2 + 1))
         for k, (text, lang) in enumerate(spec.lines):
             start = int(round(intro * ctx.bar + k * slot_len))
             slot = int(slot_len * (0.92 if style.vocal == "rap" else 0.85))
@@ -964,15 +997,20 @@ def render_track(spec: TrackSpec) -> TrackAudio:
                 y = speak(text, voice=voice, rate=int(rate * len(y) / slot * 1.05), pitch=pitch, f0=f0)
                 if len(y) > slot:
                     y = y[:slot] * np.r_[np.ones(slot - 256), np.linspace(1, 0, 256)]
-            place(speech, y, start)
+            e = speech_envelope(y)
+            if style.vocal != "rap":
+                e = stretch_frames(e, float(np.clip(0.8 * slot / max(1, len(y)), 1.0, 2.5)))
+            f0_frame = start // _HOP
+            m = max(0, min(len(e), n_frames - f0_frame))
+            env_frames[f0_frame:f0_frame + m] += e[:m]
         if style.vocal == "rap":  # spoken flow: small pitch accents on the eighths, falling along the line
             notes = _rap_contour(ctx, base + 2, rng)
             f0s = pitch_track(notes, n, glide=0.015, vibrato=0.0, rng=rng)
         else:
             notes = _melody(ctx, style, range(intro, ctx.n_bars), base, rng)
             f0s = pitch_track(notes, n, rng=rng, vibrato=0.2 if spec.genre != "classical" else 0.35)
-        carrier = oscillator(f0s, "saw", rng=rng) + 0.05 * rng.standard_normal(n)
-        vocals = _filt(vocode(speech, carrier), "highpass", 90.0)
+        carrier = oscillator(f0s, "saw", rng=rng)
+        vocals = _filt(vocode_envelope(env_frames, carrier, rng=rng), "highpass", 90.0)
     elif spec.language == "Instrumental":
         notes = _melody(ctx, style, range(1, ctx.n_bars), 60 if style.lead != "sine" else 72, rng)
         f0 = pitch_track(notes, n, rng=rng, vibrato=0.15)
@@ -1043,11 +1081,11 @@ def generate_demo(out_dir: Path, *, n_tracks: int = 240, seconds: float = 30.0, 
             if progress:
                 progress(len(results), total, {"track": spec.file})
     else:
-        import multiprocessing as mp
-        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures import FIRST_COMPLETED, wait
 
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
-                                 initializer=_worker_init) as ex:
+        from core.parallel import process_pool
+
+        with process_pool(jobs, initializer=_worker_init) as ex:
             pending = {ex.submit(_render_and_write, s, str(out_dir)): s for s in specs}
             try:
                 while pending:

@@ -244,24 +244,12 @@ def available(dataset) -> list[str]:
 
 # ---------------------------------------------------------------- the audio pass
 
-def _pool_context():
-    import multiprocessing as mp
-
-    try:
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["core.features._preload"])
-    except ValueError:  # no forkserver on this platform
-        ctx = mp.get_context("spawn")
-    return ctx
-
-
 def make_pool(jobs: int):
     """A process pool whose workers run one thread each and have librosa imported already."""
-    from concurrent.futures import ProcessPoolExecutor
-
     from core.features import _worker
+    from core.parallel import process_pool
 
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context(), initializer=_worker.init)
+    return process_pool(jobs, initializer=_worker.init, context="forkserver", preload=("core.features._preload",))
 
 
 def _chunk_file(part: Path, c: int) -> Path:
