@@ -40,19 +40,12 @@ def demo_size() -> dict:
 
 
 def ensure_demo() -> None:
-    from core.datasets.demo import ensure_demo_dataset
+    """Generate the embedded demo corpus on first start (with a progress bar); reuse it afterwards."""
+    from core.datasets.demo import demo_is_current, ensure_demo_dataset
 
     size = demo_size()
-    if datasets.DEMO_NAME in datasets.list_datasets():
-        info_path = datasets.dataset_dir(datasets.DEMO_NAME) / "info.json"
-        try:
-            import json
-
-            info = json.loads(info_path.read_text())
-            if all(info.get(k) == v for k, v in size.items()):
-                return
-        except (OSError, ValueError):
-            pass
+    if demo_is_current(**size):
+        return
     st.info("First start: generating the embedded demo corpus (synthesized songs in six genres, "
             "English and Bangla vocals). This happens once.")
     rep = ProgressReporter("Generating demo corpus")
@@ -63,7 +56,7 @@ def ensure_demo() -> None:
 def load_dataset(name: str):
     path = datasets.dataset_dir(name) / "tracks.csv"
     mtime = path.stat().st_mtime if path.exists() else 0.0
-    return memo(("dataset", name, mtime), lambda: datasets.load_dataset(name))
+    return memo(("dataset", str(path), mtime), lambda: datasets.load_dataset(name))
 
 
 def current_dataset():

@@ -1,0 +1,133 @@
+"""AppTest tests: every page runs on a small demo corpus and reacts to its widgets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = {"SONGSCAPE_DEMO_TRACKS": "24", "SONGSCAPE_DEMO_SECONDS": "4", "SONGSCAPE_DEMO_SEED": "0"}
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory):
+    """One small demo workspace for all page tests (generated once)."""
+    home = tmp_path_factory.mktemp("pages_home")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SONGSCAPE_HOME", str(home))
+    try:
+        from core.datasets.demo import ensure_demo_dataset
+
+        ensure_demo_dataset(n_tracks=24, seconds=4.0, seed=0)
+    finally:
+        mp.undo()
+    return home
+
+
+@pytest.fixture
+def app(demo_home, monkeypatch, tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("SONGSCAPE_HOME", str(demo_home))
+    monkeypatch.setenv("SONGSCAPE_MODELS", str(tmp_path / "models"))
+    for k, v in DEMO.items():
+        monkeypatch.setenv(k, v)
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+
+
+def open_page(at, page: str):
+    """Run the app, switch to ``page`` with the demo selected (AppTest drops sidebar state on page switch)."""
+    at.run()
+    at.switch_page(page)
+    at.session_state["dataset_name"] = "demo"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def rerun(at):
+    at.session_state["dataset_name"] = "demo"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_dataset_page_shows_counts_track_and_lyrics(app):
+    at = app
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value.endswith("demo")
+    assert metric(at, "Tracks") == "24"
+    assert metric(at, "Genres") == "6"
+    assert int(metric(at, "Languages")) >= 3
+    track_box = next(s for s in at.selectbox if s.label == "Choose a track")
+    assert len(track_box.options) == 24
+    # a track with lyrics shows them; an instrumental says so
+    texts = [t.value for t in at.text]
+    assert texts and all(isinstance(t, str) for t in texts)
+    assert any(el.type == "plotly_chart" for el in at.main) or len(at.get("plotly_chart")) >= 2
+
+
+def test_train_page_trains_a_tiny_model_and_lists_it(app):
+    from core.training import list_trained
+
+    at = open_page(app, "pages/train.py")
+    assert any("No model trained" in i.value for i in at.info)
+    epochs = next(n for n in at.number_input if n.key and n.key.endswith(".epochs"))
+    epochs.set_value(3)
+    batch = next(n for n in at.number_input if n.key and n.key.endswith(".batch_size"))
+    batch.set_value(8)
+    rerun(at)
+    next(b for b in at.button if b.key == "train.go").click()
+    rerun(at)
+    models = list_trained(dataset="demo")
+    assert len(models) == 1 and models["model"].iloc[0] == "mlp_vae" and models["epochs"].iloc[0] == 3
+    assert np.isfinite(models["loss"].iloc[0])
+    assert len(at.dataframe) >= 1 and len(at.dataframe[-1].value) == 1
+    assert len(at.get("plotly_chart")) >= 1  # the training curves
+
+
+def test_explore_page_changes_k_and_metrics_follow(app):
+    at = open_page(app, "pages/explore.py")
+    assert metric(at, "Clusters") == "6"
+    sil6 = metric(at, "Silhouette")
+    k = next(s for s in at.slider if s.key and s.key.endswith("n_clusters"))
+    k.set_value(3)
+    rerun(at)
+    assert metric(at, "Clusters") == "3"
+    assert metric(at, "Silhouette") != sil6
+    ext = at.dataframe[0].value
+    assert set(ext["against"].str.split().str[0]) >= {"language", "genre"}
+    assert ((ext["ARI"] >= -1) & (ext["ARI"] <= 1)).all()
+
+
+def test_compare_page_runs_a_grid_over_seeds(app):
+    at = open_page(app, "pages/compare.py")
+    at.multiselect(key="grid.algs").set_value(["kmeans"])
+    at.text_input(key="grid.ks").set_value("3")
+    at.multiselect(key="grid.seeds").set_value([0, 1])
+    rerun(at)
+    at.button(key="grid.run").click()
+    rerun(at)
+    assert any(el.type == "plotly_chart" for el in at.get("plotly_chart"))
+    table = at.dataframe[-1].value  # every run, one row per seed
+    assert {"seed", "representation", "algorithm"} <= set(table.columns)
+    assert set(table["seed"]) == {0, 1}
+
+
+def test_reconstructions_page_shows_original_and_reconstruction(app, demo_home):
+    from core.training import TrainConfig, train_on_dataset
+
+    at = open_page(app, "pages/reconstructions.py")
+    assert any("No trained model" in i.value for i in at.info)
+    train_on_dataset(dataset="demo", model="conv2d_vae", config=TrainConfig(epochs=1, batch_size=8, seed=0))
+    rerun(at)
+    assert any("reconstruction MSE" in m.value for m in at.markdown)
+    assert len(at.get("plotly_chart")) >= 1
+    assert len(at.get("audio")) >= 2  # original and mel-inverted reconstruction
