@@ -670,26 +670,38 @@ def speak(text: str, *, voice: str, rate: int = 160, pitch: int = 50, f0: int = 
 _NFFT, _HOP = 1024, 256
 
 
-def _stft(x: np.ndarray) -> np.ndarray:
-    """(n,) → (frames, NFFT/2+1) with a Hann window, centred frames."""
+_WIN = np.hanning(_NFFT + 1)[:-1].astype(np.float32)
+
+
+def _stft(x: np.ndarray, frames: np.ndarray | None = None) -> np.ndarray:
+    """(n,) → (frames, NFFT/2+1) complex64 with a Hann window, centred frames (only ``frames`` if given)."""
     from numpy.lib.stride_tricks import sliding_window_view
 
-    win = np.hanning(_NFFT + 1)[:-1]
-    xp = np.pad(x, (_NFFT // 2, _NFFT))
-    frames = sliding_window_view(xp, _NFFT)[::_HOP]
-    return np.fft.rfft(frames * win, axis=1)
+    xp = np.pad(np.asarray(x, dtype=np.float32), (_NFFT // 2, _NFFT))
+    view = sliding_window_view(xp, _NFFT)[::_HOP]
+    if frames is not None:
+        view = view[frames]
+    return np.fft.rfft(view * _WIN, axis=1)
 
 
-def _istft(spec: np.ndarray, n: int) -> np.ndarray:
-    """(frames, NFFT/2+1) → (n,); all-zero frames are skipped."""
-    win = np.hanning(_NFFT + 1)[:-1]
-    live = np.flatnonzero(np.any(spec != 0, axis=1))
-    frames = np.fft.irfft(spec[live], n=_NFFT, axis=1) * win
-    out = np.zeros(len(spec) * _HOP + _NFFT)
-    for i, fr in zip(live, frames):
+def _istft(spec: np.ndarray, n: int, frames: np.ndarray | None = None) -> np.ndarray:
+    """(T, NFFT/2+1) → (n,). With ``frames``, ``spec`` holds only those frame indices (others silent)."""
+    if frames is None:
+        frames = np.flatnonzero(np.any(spec != 0, axis=1))
+        spec = spec[frames]
+    chunks = np.fft.irfft(spec, n=_NFFT, axis=1) * _WIN
+    out = np.zeros((n // _HOP + 3) * _HOP + _NFFT)
+    for i, fr in zip(frames, chunks):
         out[i * _HOP:i * _HOP + _NFFT] += fr
-    out /= np.sum(win ** 2) / _HOP
+    out /= float(np.sum(_WIN.astype(np.float64) ** 2)) / _HOP
     return out[_NFFT // 2:_NFFT // 2 + n]
+
+
+@functools.lru_cache(maxsize=1)
+def _noise_phases(n_frames: int = 4096) -> np.ndarray:
+    """A fixed table of unit-magnitude random spectra (the vocoder's noise source). (n_frames, F) complex64"""
+    rng = np.random.default_rng(20240611)
+    return np.exp(2j * np.pi * rng.random((n_frames, _NFFT // 2 + 1))).astype(np.complex64)
 
 
 def pitch_track(notes: list, n: int, *, glide: float = 0.04, vibrato: float = 0.25, rng=None,
@@ -764,17 +776,16 @@ def vocode_envelope(env_frames: np.ndarray, carrier: np.ndarray, *, rng) -> np.n
     active = np.flatnonzero(energy > 1e-6 * (energy.max() + 1e-12))
     if not len(active):
         return np.zeros(n)
-    C = _stft(carrier.astype(np.float32))[active]
+    C = _stft(carrier, frames=active)
     flat_c = C / np.exp(uniform_filter1d(np.log(np.abs(C) + 1e-7), 13, axis=1))
-    noise = np.exp(2j * np.pi * rng.random(flat_c.shape))
+    table = _noise_phases()
+    noise = table[(active + int(rng.integers(len(table)))) % len(table)]
     freqs = np.fft.rfftfreq(_NFFT, 1 / SAMPLE_RATE)
-    w = (np.clip((freqs - 3000.0) / 3000.0, 0, 1) * 0.8)[None, :]
-    E = env_frames[active]
+    w = (np.clip((freqs - 3000.0) / 3000.0, 0, 1) * 0.8).astype(np.float32)[None, :]
+    E = env_frames[active].astype(np.float32)
     Y = E * (flat_c * (1 - w) + noise * w)
-    Y *= np.sqrt(energy[active][:, None] / (np.sum(np.abs(Y) ** 2, axis=1, keepdims=True) + 1e-12))
-    out = np.zeros((1 + n // _HOP + 1, _NFFT // 2 + 1), dtype=complex)
-    out[active] = Y
-    return _istft(out, n)
+    Y *= np.sqrt(energy[active][:, None] / (np.sum(np.abs(Y) ** 2, axis=1, keepdims=True) + 1e-12)).astype(np.float32)
+    return _istft(Y, n, frames=active)
 
 
 def vocode(speech: np.ndarray, carrier: np.ndarray, *, rng=None) -> np.ndarray:
@@ -984,7 +995,7 @@ def render_track(spec: TrackSpec) -> TrackAudio:
         # Sung lines are stretched (like held syllables) to fill most of their phrase; rap is not.
         slot_len = min(phrase * ctx.bar, (n - intro * ctx.bar) / len(spec.lines))
         n_frames = 1 + n // _HOP + 1
-        env_frames = np.zeros((n_frames, _NFFT // 2 + 1))
+        env_frames = np.zeros((n_frames, _NFFT // 2 + 1), dtype=np.float32)
         for k, (text, lang) in enumerate(spec.lines):
             start = int(round(intro * ctx.bar + k * slot_len))
             slot = int(slot_len * (0.92 if style.vocal == "rap" else 0.85))
