@@ -308,3 +308,17 @@ def test_parallel_equals_serial_and_cli(tmp_path, capsys):
     out = capsys.readouterr()
     assert "mfcc_stats" in out.out and "(80,)" in out.out and "(128, 256)" in out.out and "valid 5/6" in out.out
     assert "broken" in out.err
+
+
+def test_import_is_light_and_registry_is_complete():
+    import subprocess
+    import sys
+
+    code = ("import sys, core.features as F; "
+            "print(sorted(m for m in ('librosa', 'sklearn', 'scipy', 'numba', 'torch') if m in sys.modules)); "
+            "print(F.FEATURES.names())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=str(__import__("pathlib").Path(__file__).resolve().parent.parent)).stdout.splitlines()
+    assert out[0] == "[]"
+    assert eval(out[1]) == ["mfcc_stats", "mfcc20_stats", "mfcc_frames", "logmel", "audio_stack", "chroma_stats",
+                            "contrast_stats", "spectral_stats", "lyrics", "lyrics_tfidf", "tabular"]
