@@ -7,10 +7,13 @@ keeps the workspace dataset ``demo`` (DEMO_NAME) built and reuses it when its pa
 How a track is made (all numpy, vectorized, one process per worker):
   plan_corpus()   decides every track's labels, key, tempo, voice, lyric lines (seeded; cheap)
   render_track()  backing band from the genre's renderer (GENRES registry) + vocals, mastered
-  vocals          eSpeak NG (espeakng-loader's libespeak-ng, via ctypes) speaks each lyric line;
-                  sung genres put the speech's spectral envelope on a carrier that follows the
-                  melody (a channel vocoder: pitch and timing come from the melody, the words
-                  from the speech); hip-hop keeps the spoken prosody (rap).
+  vocals          eSpeak NG (espeakng-loader's libespeak-ng, via ctypes) speaks each lyric line
+                  (English voices 'en'/'en-us', Bangla 'bn', with a per-artist variant); the
+                  speech's spectral envelope is put on a carrier that follows the melody (a channel
+                  vocoder: pitch from the melody, words from the speech). Sung lines are stretched
+                  to fill their phrase; hip-hop keeps speech timing with a talky pitch contour (rap).
+Deterministic: the same (n_tracks, seconds, seed) gives the same metadata and the same samples,
+whatever ``jobs`` is (eSpeak is reloaded per track; see _Espeak.reset).
 Genres differ in tempo, drum pattern, timbre, harmony/mode and dynamics, not only in one feature.
 Labels: language ∈ {English, Bangla, Hybrid (code-switched lines), Instrumental (no lyrics)}.
 """
@@ -34,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from core import artifacts
-from core.audio import SAMPLE_RATE, write_audio
+from core.audio import SAMPLE_RATE, fix_length, write_audio
 from core.datasets import DEMO_NAME, Dataset, ImportResult, dataset_dir, datasets_dir, load_dataset, save_dataset
 from core.datasets.lyrics_bank import ARTISTS, ENGLISH_STOPWORDS, LINES
 from core.errors import ParameterError, SongscapeError
@@ -790,12 +793,8 @@ def vocode_envelope(env_frames: np.ndarray, carrier: np.ndarray, *, rng) -> np.n
 
 def vocode(speech: np.ndarray, carrier: np.ndarray, *, rng=None) -> np.ndarray:
     """Speech's words on the carrier's pitch (see vocode_envelope). (n,), (n,) → (n,)"""
-    env_frames = speech_envelope(fix_len(speech, len(carrier)))
+    env_frames = speech_envelope(fix_length(np.asarray(speech), n_samples=len(carrier)))
     return vocode_envelope(env_frames, carrier, rng=rng or np.random.default_rng(0))
-
-
-def fix_len(y: np.ndarray, n: int) -> np.ndarray:
-    return y[:n] if len(y) >= n else np.pad(y, (0, n - len(y)))
 
 
 # --------------------------------------------------------------------------- the plan
