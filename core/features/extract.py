@@ -301,6 +301,7 @@ def run_audio(dataset, cfg: FeatureConfig, *, group_fp: str, progress=no_progres
     for c in range(n_chunks):
         got = _load_chunk(part, c, min(cs, n - c * cs), shapes)
         if got is not None:
+            got["arrays"] = None  # validated; read again when assembling (keeps memory to one copy)
             chunks[c] = got
     step = sum(min(cs, n - c * cs) for c in chunks)
     progress(step, n, {"file": "", "resumed_chunks": len(chunks)})
@@ -326,6 +327,7 @@ def run_audio(dataset, cfg: FeatureConfig, *, group_fp: str, progress=no_progres
             pending_save.append(c)
     for c in pending_save:
         _save_chunk(part, c, chunks[c])
+        chunks[c]["arrays"] = None
 
     def finish(c: int, j: int, i: int, res) -> bool:
         """Store one row's result; True when its chunk is now complete (and saved)."""
@@ -343,6 +345,7 @@ def run_audio(dataset, cfg: FeatureConfig, *, group_fp: str, progress=no_progres
         progress(step, n, {"file": os.path.basename(paths[i])})
         if buf["left"] == 0:
             _save_chunk(part, c, buf)
+            buf["arrays"] = None  # on disk now; assembled from there at the end
             return True
         return False
 
@@ -356,7 +359,18 @@ def run_audio(dataset, cfg: FeatureConfig, *, group_fp: str, progress=no_progres
         _run_parallel(tasks, finish, paths, offsets, durations, scfg, jobs=min(jobs, len(tasks)), cancel=cancel,
                       n_chunks=n_chunks, chunks=chunks)
 
-    arrays = {k: np.concatenate([chunks[c]["arrays"][k] for c in range(n_chunks)]) for k in shapes}
+    arrays = {k: np.zeros((n, *s), dtype=np.float32) for k, s in shapes.items()}
+    for c in range(n_chunks):
+        src = chunks[c]["arrays"]
+        if src is None:
+            got = _load_chunk(part, c, min(cs, n - c * cs), shapes)
+            if got is None:
+                raise FeatureExtractionError(f"Partial result {_chunk_file(part, c)} vanished or is corrupt; rerun "
+                                             "to recompute that chunk.")
+            src = got["arrays"]
+        for k in shapes:
+            arrays[k][c * cs: c * cs + len(src[k])] = src[k]
+        chunks[c]["arrays"] = None
     valid = np.concatenate([chunks[c]["valid"] for c in range(n_chunks)])
     ids = t["track_id"].astype(str).tolist()
     errors = {ids[c * cs + j]: msg for c in range(n_chunks) for j, msg in chunks[c]["errors"].items()}
