@@ -2,9 +2,10 @@
 
 One pass per clip: decode (core.audio) → pad/trim to ``clip_s`` → float32 STFT (scipy rfft over a
 strided frame view, Hann window, centred with zero padding: the same framing as ``librosa.stft``) →
-``|S|`` and ``|S|²`` once → everything else is derived from those:
+``|S|`` and ``|S|²`` once → everything else is derived from those. The STFT runs in blocks of 128
+frames and every per-frame feature is computed while its block is still in the L2 cache:
 
-    mel power      = mel_basis @ |S|²                       (one matmul; librosa.filters.mel, Slaney)
+    mel power      = mel_basis @ |S|²                       (banded matmul; librosa.filters.mel, Slaney)
     log-mel (dB)   = power_to_db(mel, ref=1.0, top_db)      (what librosa.feature.mfcc(y=...) uses)
     MFCC           = DCT-II(ortho) of log-mel dB            (== librosa.feature.mfcc(S=log_mel_db))
     chroma         = normalize_inf(chroma_fb @ |S|²)        (== librosa.feature.chroma_stft(S=|S|², tuning))
@@ -345,12 +346,6 @@ def _rolloff_from_sums(S_tf: np.ndarray, sums: np.ndarray, *, freq: np.ndarray, 
     vals = np.take_along_axis(S_tf, np.minimum(idx, f - 1), axis=1).astype(np.float64) * inside
     j = np.argmax(prefix[:, None] + np.cumsum(vals, axis=1) >= thr[:, None], axis=1)
     return freq[np.minimum(b * block + j, f - 1)]
-
-
-def _rolloff_tf(S_tf: np.ndarray, *, freq: np.ndarray, roll_percent: float, sr: int, n_fft: int) -> np.ndarray:
-    """librosa.feature.spectral_rolloff(S=S_tf.T). (T, F) → (T,) Hz."""
-    sums = (S_tf @ _moment_matrix(sr, n_fft))[:, 2:]
-    return _rolloff_from_sums(S_tf, sums, freq=freq, roll_percent=roll_percent)
 
 
 def _zcr(y: np.ndarray, *, frame_length: int, hop_length: int, n_frames: int) -> np.ndarray:
