@@ -8,7 +8,8 @@ Trains, on the same synthetic structured log-mel data, for the same epochs and w
   layer to/from the latent, its width tuned so it has ≈ 6.7 M parameters;
 
 then also times ``core.training.train`` on the registered model (what the app runs: split, validation,
-history). Prints s/epoch and the final reconstruction MSE (per element, z = μ) of each.
+history). Prints the median wall s/epoch after the first (warm-up) epoch, CPU-seconds per
+epoch, and the final reconstruction MSE (per element, z = μ) of each.
 
     .venv/bin/python bench/train.py [--n 1000] [--epochs 4] [--threads 2]
 """
@@ -124,10 +125,10 @@ def run_loop(name, forward, module, X, *, epochs: int, batch: int, seed: int, ch
         Xt = Xt.contiguous(memory_format=torch.channels_last)
         module.to(memory_format=torch.channels_last)
     gen = torch.Generator().manual_seed(seed)
-    times = []
+    times, cpu = [], []
     for ep in range(epochs):
         module.train()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         order = torch.randperm(len(Xt), generator=gen)
         for idx in order.split(batch):
             x = Xt[idx]
@@ -140,7 +141,8 @@ def run_loop(name, forward, module, X, *, epochs: int, batch: int, seed: int, ch
             torch.nn.utils.clip_grad_norm_(module.parameters(), 5.0)
             opt.step()
         times.append(time.perf_counter() - t0)
-        print(f"  {name}: epoch {ep + 1}/{epochs} {times[-1]:.2f} s  loss/elem {float(recon) / x[0].numel():.4f}",
+        cpu.append(time.process_time() - c0)
+        print(f"  {name}: epoch {ep + 1}/{epochs} {times[-1]:.2f} s  loss/elem {float(recon.detach()) / x[0].numel():.4f}",
               flush=True)
     module.eval()
     with torch.no_grad():
@@ -148,8 +150,9 @@ def run_loop(name, forward, module, X, *, epochs: int, batch: int, seed: int, ch
     params = sum(p.numel() for p in module.parameters())
     # first epoch includes one-off warm-up (allocator, kernels); report the mean of the others when possible
     steady = times[1:] if len(times) > 1 else times
-    return {"name": name, "params": params, "s_per_epoch": float(np.mean(steady)), "first_epoch_s": times[0],
-            "recon_mse": se / X.size}
+    cpu_steady = cpu[1:] if len(cpu) > 1 else cpu
+    return {"name": name, "params": params, "s_per_epoch": float(np.median(steady)), "first_epoch_s": times[0],
+            "cpu_s_per_epoch": float(np.median(cpu_steady)), "recon_mse": se / X.size}
 
 
 def main(argv=None) -> int:
@@ -169,6 +172,7 @@ def main(argv=None) -> int:
     from core.models import MODELS
 
     X = synthetic_logmel(args.n, seed=args.seed)
+    load0 = os.getloadavg()
     print(f"data: {X.shape} float32, {X.nbytes / 2**20:.0f} MiB; torch {torch.__version__}, "
           f"threads {torch.get_num_threads()}, cpu_count {os.cpu_count()}", flush=True)
     results = []
@@ -190,13 +194,14 @@ def main(argv=None) -> int:
         res = train(model="conv2d_vae", inputs={"x": X}, input_fingerprint=f"bench-{args.n}-{args.seed}",
                     config=TrainConfig(epochs=args.epochs, batch_size=args.batch, seed=args.seed, device="auto"))
     hist = res.history
-    steady = [h["seconds"] for h in hist[1:]] or [hist[0]["seconds"]]
+    steady = [h["seconds"] for h in hist[1:]] or [hist[0]["seconds"]]  # median below
     print()
-    print(f"{'model':<22}{'params':>12}{'s/epoch':>10}{'1st epoch':>11}{'recon MSE':>11}")
+    print(f"load average before/after: {load0} / {os.getloadavg()} (other processes share these cores)")
+    print(f"{'model':<22}{'params':>12}{'s/epoch':>10}{'1st epoch':>11}{'CPU-s/ep':>10}{'recon MSE':>11}")
     for r in results:
         print(f"{r['name']:<22}{r['params']:>12,}{r['s_per_epoch']:>10.2f}{r['first_epoch_s']:>11.2f}"
-              f"{r['recon_mse']:>11.4f}")
-    print(f"{'train() conv2d_vae':<22}{'':>12}{float(np.mean(steady)):>10.2f}{hist[0]['seconds']:>11.2f}"
+              f"{r['cpu_s_per_epoch']:>10.2f}{r['recon_mse']:>11.4f}")
+    print(f"{'train() conv2d_vae':<22}{'':>12}{float(np.median(steady)):>10.2f}{hist[0]['seconds']:>11.2f}{'':>10}"
           f"{hist[-1]['val_recon'] / X[0].size:>11.4f}  (val recon/elem, device {res.device}, "
           f"{len(hist)} epochs on {int(args.n * 0.9)} train rows)")
     ok = results[0]["s_per_epoch"] <= 3.0 and (len(results) < 2 or results[0]["recon_mse"] <= results[1]["recon_mse"])

@@ -171,7 +171,7 @@ PRESETS: dict[str, dict] = {
     "report-000 VAE": _preset("mlp_vae", {"latent_dim": 16, "hidden": "256-128"}, {"x": "tabular"},
                               report="000", beta=1.0),
     "report-000 multimodal VAE": _preset("concat_vae", {"latent_dim": 16, "hidden": "512-256-128"},
-                                         {"audio": "tabular", "lyrics": "lyrics"}, report="000"),
+                                         {"audio": "tabular", "lyrics": "lyrics_tfidf"}, report="000"),
     "report-000 β-VAE": _preset("mlp_vae", {"latent_dim": 16, "hidden": "256-128"}, {"x": "tabular"},
                                 report="000", beta=4.0),
     "report-001 hybrid β-VAE": _preset("hybrid_vae", {"latent_dim": 32, "audio_channels": "32-64-128",
@@ -425,6 +425,7 @@ def train(*, model: str, inputs: Mapping[str, np.ndarray], masks: Mapping[str, n
         col = meta.get("cond_column") or "cond"
         uses_labels = sorted(set(uses_labels) | {col})
     meta["uses_labels"] = uses_labels
+    meta.setdefault("random_state", config.seed)
 
     t0 = time.perf_counter()
     prev_det = torch.are_deterministic_algorithms_enabled()
@@ -470,6 +471,9 @@ def _fit(net, spec, arrays, masks, cond, train_idx, val_idx, config, device, pro
     net = net.to(device)
     net.logvar_clamp = tuple(config.logvar_clamp) if config.logvar_clamp is not None else (-math.inf, math.inf)
     X = {m: torch.from_numpy(a).to(device) for m, a in arrays.items()}
+    if any(x.dim() == 4 for x in X.values()):  # image inputs: channels_last is ~20 % faster on CPU
+        net = net.to(memory_format=torch.channels_last)
+        X = {m: x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 else x for m, x in X.items()}
     M = {m: torch.from_numpy(v).to(device) for m, v in masks.items()}
     C = None if cond is None else torch.from_numpy(cond).to(device)
     tr = torch.from_numpy(train_idx).to(device)

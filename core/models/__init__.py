@@ -19,7 +19,9 @@ from core.models.spec import InputSpec, ModelSpec
 
 MODELS: Registry = Registry("model")
 
-VECTOR_FEATURES = ("mfcc_stats", "tabular", "lyrics")
+AUDIO_VECTORS = ("mfcc_stats", "tabular", "mfcc20_stats", "spectral_stats", "chroma_stats", "contrast_stats")
+LYRICS_VECTORS = ("lyrics", "lyrics_tfidf")
+VECTOR_FEATURES = AUDIO_VECTORS + LYRICS_VECTORS
 BETA_PRESETS = {f"β = {b:g}": {"config": {"beta": b}} for b in (0.1, 1.0, 2.0, 4.0)}
 ACTIVATIONS = ("relu", "leaky_relu", "gelu", "elu")
 
@@ -47,7 +49,7 @@ MLP_PARAMS = {
 }
 CONV2D_PARAMS = {
     "latent_dim": _latent(32),
-    "channels": _layers("16-32-64-128", "Conv channels per stride-2 layer"),
+    "channels": _layers("32-32-64-128", "Conv channels per stride-2 layer"),
     "kernel": Param("int", 4, 2, 8, help="Kernel size of the stride-2 convolutions."),
     "first_stride": Param("int", 4, 2, 8, help="Stride of the first conv (≥3: kernel = stride, a cheap patchify)."),
     "activation": Param("choice", "relu", choices=ACTIVATIONS, help="Activation after BatchNorm."),
@@ -87,7 +89,7 @@ VADE_PARAMS = {
 }
 
 VEC = InputSpec("vector", (1,), VECTOR_FEATURES, help="One vector per track (MFCC stats, tabular or lyrics).")
-LOGMEL = InputSpec("image", (2, 3), ("logmel",), help="Log-mel spectrogram (1, n_mels, frames).")
+LOGMEL = InputSpec("image", (2, 3), ("logmel",), help="Log-mel spectrogram (n_mels, frames) or (1, n_mels, frames).")
 FRAMES = InputSpec("sequence", (2,), ("mfcc_frames",), help="MFCC frames (n_mfcc, frames).")
 
 
@@ -107,13 +109,13 @@ _add(ModelSpec("cvae", "Conditional VAE", "conditional", {"x": FRAMES}, CVAE_PAR
                "to encoder and decoder (report 004). Its results are marked as using labels.", uses_cond=True))
 _add(ModelSpec("hybrid_vae", "Hybrid multimodal VAE", "hybrid",
                {"audio": InputSpec("image", (2, 3), ("audio_stack",), help="MFCC+chroma+contrast (39, 130)."),
-                "lyrics": InputSpec("vector", (1,), ("lyrics",), required=False, help="Lyrics TF-IDF→64-D.")},
+                "lyrics": InputSpec("vector", (1,), LYRICS_VECTORS, required=False, help="Lyrics TF-IDF→64-D.")},
                HYBRID_PARAMS, _lazy("hybrid"), BETA_PRESETS,
                "CNN audio encoder + MLP lyrics encoder, shared latent, two decoders (report 001). Tracks "
                "without lyrics train with that modality masked."))
 _add(ModelSpec("concat_vae", "Concatenation multimodal VAE", "concat",
-               {"audio": InputSpec("vector", (1,), ("mfcc_stats", "tabular")),
-                "lyrics": InputSpec("vector", (1,), ("lyrics",), required=False)},
+               {"audio": InputSpec("vector", (1,), AUDIO_VECTORS, help="One audio vector per track."),
+                "lyrics": InputSpec("vector", (1,), LYRICS_VECTORS, required=False, help="Lyrics vector.")},
                CONCAT_PARAMS, _lazy("concat"), BETA_PRESETS,
                "Audio and lyrics vectors concatenated into one deeper MLP VAE (report 000)."))
 _add(ModelSpec("vade", "VaDE (deep clustering)", "vade", {"x": VEC}, VADE_PARAMS, _lazy("vade"), BETA_PRESETS,
