@@ -79,8 +79,9 @@ def run_full(ds, jobs: int) -> float:
     return dt
 
 
-def breakdown(path: str, scfg, repeats: int = 7) -> dict:
-    """Median milliseconds per stage for one clip in this process (one thread)."""
+def breakdown(path: str, scfg, repeats: int = 15) -> dict:
+    """Median CPU milliseconds (process_time: robust to other load on the machine) per stage for one
+    clip in this process, one thread."""
     from threadpoolctl import threadpool_limits
 
     from core.audio import fix_length
@@ -89,13 +90,13 @@ def breakdown(path: str, scfg, repeats: int = 7) -> dict:
     out = {"decode": [], "stft": [], "features": []}
     with threadpool_limits(1):
         for _ in range(repeats):
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             y = spectral.load_clip(path, config=scfg)
-            t1 = time.perf_counter()
+            t1 = time.process_time()
             spectral.stft_magnitude(fix_length(y, n_samples=scfg.n_samples))
-            t2 = time.perf_counter()
+            t2 = time.process_time()
             spectral.extract_clip(y, config=scfg)
-            t3 = time.perf_counter()
+            t3 = time.process_time()
             out["decode"].append(t1 - t0)
             out["stft"].append(t2 - t1)
             out["features"].append(t3 - t2)
@@ -145,8 +146,12 @@ def main(argv=None) -> int:
         floor_rate, full_rate = args.n / min(floors), args.n / min(fulls)
         bd = breakdown(paths[0], scfg)
         ratio = full_rate / floor_rate
-        print(f"per clip, one process: decode {bd['decode']:.1f} ms, STFT {bd['stft']:.1f} ms, "
-              f"all features from the decoded clip {bd['features']:.1f} ms")
+        cores = min(jobs, os.cpu_count() or 1)
+        floor_cpu, full_cpu = bd["decode"] + bd["stft"], bd["decode"] + bd["features"]
+        print(f"CPU per clip, one thread: decode {bd['decode']:.1f} ms, STFT {bd['stft']:.1f} ms, all features from "
+              f"the decoded clip {bd['features']:.1f} ms → CPU-bound capacity on {cores} cores: floor "
+              f"{1000 * cores / floor_cpu:.0f} clips/s, full {1000 * cores / full_cpu:.0f} clips/s "
+              f"({floor_cpu / full_cpu:.0%})")
         print(f"floor (decode + 1 STFT): {floor_rate:.1f} clips/s; full extraction: {full_rate:.1f} clips/s; "
               f"ratio {ratio:.0%}  [jobs={jobs}, best of {args.rounds}]")
         try:
