@@ -7,7 +7,23 @@ import streamlit as st
 from core.ui.data import current_dataset
 
 
+def ensure_entrypoint() -> None:
+    """Route a deep link (e.g. /explore on a fresh server) through app.py's navigation and sidebar.
+
+    With a ``pages/`` folder beside the entrypoint, Streamlit runs a requested page file on its own
+    until the first ``st.navigation`` call in the process (its legacy multipage mode). We switch that
+    mode off and rerun: the same URL then resolves through app.py (page hashes match: both use the
+    file's url path).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def require_dataset():
+    ensure_entrypoint()
     ds = current_dataset()
     if ds is None:
         st.info("No dataset selected. Pick the demo corpus or import your own music in the sidebar.")
