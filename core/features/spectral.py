@@ -267,7 +267,10 @@ def pool_frames(x: np.ndarray, *, pool: int, length: int) -> np.ndarray:
     n_full = t // pool
     parts = []
     if n_full:
-        parts.append(x[..., : n_full * pool].reshape(*x.shape[:-1], n_full, pool).mean(axis=-1))
+        acc = np.array(x[..., 0: n_full * pool: pool], dtype=np.float64)   # strided adds: fast for small pools
+        for j in range(1, pool):
+            acc += x[..., j: n_full * pool: pool]
+        parts.append(acc / pool)
     if t % pool:
         parts.append(x[..., n_full * pool:].mean(axis=-1, keepdims=True))
     out = np.concatenate(parts, axis=-1) if parts else np.zeros((*x.shape[:-1], 0), dtype=x.dtype)
@@ -546,10 +549,11 @@ def compute_logmel(y: np.ndarray, *, sr: int = 22050, config: SpectralConfig | N
     """Normalized [0, 1] log-mel of ``y``: (n_mels, 1 + len(y) // hop), or (n_mels, logmel_len) if pooled.
 
     Same numbers as the cached ``logmel`` feature (which is ``pooled=True`` on the padded clip).
+    ``y`` at another rate than config.sr (22,050 Hz) is resampled first.
     """
     import librosa
 
-    cfg = config or SpectralConfig(sr=sr)
+    cfg = config or SpectralConfig()
     y = np.asarray(y, dtype=np.float32)
     if sr != cfg.sr:
         y = librosa.resample(y, orig_sr=sr, target_sr=cfg.sr)
@@ -565,12 +569,12 @@ def logmel_to_audio(logmel: np.ndarray, *, sr: int = 22050, config: SpectralConf
 
     ``pooled=True`` (the cached 128×256 ``logmel``): each frame is repeated ``logmel_pool`` times
     before inversion, so the output has ``T * logmel_pool * hop_length`` samples (655,360 ≈ 29.7 s
-    at the defaults). The absolute level is lost by the normalization: the result is scaled to
-    ``peak``. Returns float32 (n_samples,).
+    at the defaults; returned at ``sr``, resampled from config.sr if they differ). The absolute level
+    is lost by the normalization: the result is scaled to ``peak``. Returns float32 (n_samples,).
     """
     import librosa
 
-    cfg = config or SpectralConfig(sr=sr)
+    cfg = config or SpectralConfig()
     x = np.clip(np.asarray(logmel, dtype=np.float64), 0.0, 1.0)
     if x.ndim != 2 or x.shape[0] != cfg.n_mels:
         raise ParameterError("logmel", value=getattr(x, "shape", None), expected=f"an array of shape ({cfg.n_mels}, T)")
@@ -584,6 +588,8 @@ def logmel_to_audio(logmel: np.ndarray, *, sr: int = 22050, config: SpectralConf
     # T centred frames span (T - 1) hops; pad the last hop with silence so that duration = T frames × hop
     y = librosa.griffinlim(mag, n_iter=n_iter, hop_length=cfg.hop_length, n_fft=cfg.n_fft, random_state=random_state)
     y = fix_length(y, n_samples=x.shape[1] * cfg.hop_length)
+    if sr != cfg.sr:
+        y = librosa.resample(y, orig_sr=cfg.sr, target_sr=sr)
     top = float(np.max(np.abs(y))) if y.size else 0.0
     if top > 0:
         y = y * (peak / top)
