@@ -116,13 +116,13 @@ def _cli_extract(args) -> int:
         fs = get_features(ds, n, progress=console_progress(f"{FEATURES.get(n).kind:7s}"), jobs=args.jobs)
         dt = time.perf_counter() - t0
         print(f"  {n:15s} shape {str(fs.shape):12s} valid {fs.n_valid}/{len(fs.valid)}  {dt:6.1f}s")
-        for w in fs.config.get("info", {}).get("warnings", []):
-            print(f"    warning: {w}")
         failed = max(failed, len(fs.errors))
         kind = FEATURES.get(n).kind
-        if kind in reported:
+        if kind in reported:  # warnings and failures are per group (one pass), print them once
             continue
         reported.add(kind)
+        for w in fs.config.get("info", {}).get("warnings", []):
+            print(f"    warning: {w}")
         for tid, why in list(fs.errors.items())[:5]:
             print(f"    failed {tid}: {why}", file=sys.stderr)
         if len(fs.errors) > 5:
