@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="Songscape", page_icon="🎧", layout="wide")
+from core.ui.guards import PAGE_CONFIG, run_navigation
+
+st.set_page_config(**PAGE_CONFIG)
 
 from core.ui.sidebar import sidebar  # noqa: E402  (after set_page_config)
 
@@ -16,4 +18,4 @@ PAGES = [
 
 navigation = st.navigation(PAGES)
 sidebar()
-navigation.run()
+run_navigation(navigation)

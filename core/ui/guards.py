@@ -2,24 +2,45 @@
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 
 from core.ui.data import current_dataset
 
 
+_ENTRY = threading.local()
+
+
+def run_navigation(navigation) -> None:
+    """app.py runs the chosen page through this, so pages can tell they were reached via app.py."""
+    _ENTRY.active = True
+    try:
+        navigation.run()
+    finally:
+        _ENTRY.active = False
+
+
+PAGE_CONFIG = {"page_title": "Songscape", "page_icon": "🎧", "layout": "wide"}
+
+
 def ensure_entrypoint() -> None:
-    """Route a deep link (e.g. /explore on a fresh server) through app.py's navigation and sidebar.
+    """Give a page its page config and sidebar when Streamlit ran it without app.py.
 
     With a ``pages/`` folder beside the entrypoint, Streamlit runs a requested page file on its own
-    until the first ``st.navigation`` call in the process (its legacy multipage mode). We switch that
-    mode off and rerun: the same URL then resolves through app.py (page hashes match: both use the
-    file's url path).
+    (its legacy multipage mode) until the first ``st.navigation`` call in the process: a deep link
+    such as /explore on a fresh server, and AppTest's switch_page, do this. We switch that mode off
+    for later runs and draw what app.py would have drawn, so the page works in this run too.
     """
+    if getattr(_ENTRY, "active", False):
+        return
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    from core.ui.sidebar import sidebar
+
+    PagesManager.uses_pages_directory = False
+    st.set_page_config(**PAGE_CONFIG)
+    sidebar()
 
 
 def require_dataset():

@@ -45,7 +45,8 @@ def feature_pickers(ds, model: str, pre: dict) -> tuple[dict, str | None]:
                        f"and dataset **{ds.name}** has none of these. Pick another model or dataset.")
             st.stop()
         want = (pre.get("features") or {}).get(modality)
-        chosen[modality] = st.selectbox(f"Input `{modality}`", options, index=options.index(want) if want in options else 0,
+        label = "Input features" if len(spec.inputs) == 1 else f"{modality.capitalize()} features"
+        chosen[modality] = st.selectbox(label, options, index=options.index(want) if want in options else 0,
                                         key=f"train.feat.{model}.{modality}", help=inp.help)
     cond = None
     if spec.uses_cond:
