@@ -26,8 +26,7 @@ with controls:
     st.subheader("Map")
     method = st.radio("Projection", ["umap", "tsne", "pca"], horizontal=True, key="explore.proj",
                       format_func={"umap": "UMAP", "tsne": "t-SNE", "pca": "PCA"}.get)
-    color_opts = ["cluster"] + [c for c in ("language", "genre", "artist") if (ds.tracks[c] != "").any()]
-    color_by = st.selectbox("Colour by", color_opts, key="explore.color")
+    color_by = st.selectbox("Colour by", ex.color_options(ds, spec), key="explore.color")
 
 with main:
     try:
@@ -38,7 +37,8 @@ with main:
         st.error(str(exc))
         st.stop()
     ex.metric_row(report)
-    picked = ex.projection_map(ds, rep, result, method=method, color_by=color_by, seed=seed)
+    picked = ex.projection_map(ds, rep, result, method=method, color_by=color_by, seed=seed,
+                               model_id=ex.spec_model_id(spec))
     ex.selected_tracks(ds, picked)
 
 tabs = st.tabs(["Confusion matrices", "Listen per cluster", "Similar songs", "Choose k / eps", "Export"])

@@ -131,3 +131,21 @@ def test_reconstructions_page_shows_original_and_reconstruction(app, demo_home):
     assert any("reconstruction MSE" in m.value for m in at.markdown)
     assert len(at.get("plotly_chart")) >= 1
     assert len(at.get("audio")) >= 2  # original and mel-inverted reconstruction
+
+
+def test_explore_beta_control_swaps_and_trains_and_colours_by_recon_error(app):
+    from core.training import TrainConfig, list_trained, train_on_dataset
+
+    train_on_dataset(dataset="demo", model="mlp_vae", config=TrainConfig(epochs=2, batch_size=8, seed=0, beta=1.0))
+    at = open_page(app, "pages/explore.py")
+    assert next(s for s in at.selectbox if s.key == "explore.rep.kind").value == "latent"
+    beta = next(s for s in at.select_slider if s.key.endswith(".beta"))
+    assert beta.value == 1.0
+    beta.set_value(4.0)  # not trained yet: the page trains it now
+    rerun(at)
+    betas = sorted(list_trained(dataset="demo")["beta"])
+    assert betas == [1.0, 4.0]
+    assert metric(at, "Clusters") == "6"
+    next(s for s in at.selectbox if s.key == "explore.color").set_value("reconstruction error")
+    rerun(at)
+    assert not at.exception

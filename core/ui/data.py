@@ -32,6 +32,15 @@ def forget(prefix: str) -> None:
         del store[k]
 
 
+@st.cache_resource(show_spinner=False)
+def warm_up_projections() -> bool:
+    """Once per server process: compile UMAP's numba code in the background before anyone asks."""
+    from core.project import warmup
+
+    warmup("umap", background=True)
+    return True
+
+
 def demo_size() -> dict:
     """Demo corpus size; tests shrink it through the environment."""
     return {"n_tracks": int(os.environ.get("SONGSCAPE_DEMO_TRACKS", 240)),

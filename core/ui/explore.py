@@ -84,10 +84,12 @@ def representation_controls(ds, *, key: str = "explore.rep") -> dict:
         n = st.slider("PCA components", 2, 64, 16, key=f"{key}.ncomp")
         return {"kind": "pca", "params": {"feature": f, "n_components": n}}
     if kind == "latent":
-        explicit = st.session_state.pop(keys.EXPLORE_MODEL, None)
-        if explicit:
+        explicit = st.session_state.get(keys.EXPLORE_MODEL)
+        if explicit and explicit in set(models["model_id"]):
             st.caption(f"Model from the Train page: `{explicit}`")
-            return {"kind": "latent", "params": {"model_id": explicit}}
+            if not st.button("Choose by family and β instead", key=f"{key}.clear_explicit"):
+                return {"kind": "latent", "params": {"model_id": explicit}}
+            st.session_state.pop(keys.EXPLORE_MODEL, None)
         return {"kind": "latent", "params": {"model_id": _beta_family(ds, models, f"{key}.latent")}}
     if kind == "lyrics":
         return {"kind": "lyrics", "params": {}}
@@ -160,13 +162,18 @@ def metric_row(report) -> None:
     show_warnings(report.warnings)
 
 
-def projection_map(ds, rep, result, *, method: str, color_by: str, seed: int):
+def projection_map(ds, rep, result, *, method: str, color_by: str, seed: int, model_id: str | None = None):
     """Draw the map; while UMAP/t-SNE computes for the first time, the PCA map is shown."""
     from core.project import cached_projection, project
 
     tracks = ds.tracks
     color = {"cluster": cluster_names(result.labels)}.get(color_by)
-    if color is None:
+    continuous = color_by == "reconstruction error"
+    if continuous:
+        from core.reconstruct import dataset_recon_error
+
+        color = data.memo(("recon_err", model_id, ds.fingerprint), lambda: dataset_recon_error(model_id, ds))
+    elif color is None:
         color = tracks[color_by].replace("", "(none)").values if color_by in tracks else cluster_names(result.labels)
     hover = tracks[[c for c in ("title", "artist", "language", "genre") if c in tracks]]
     holder = st.empty()
@@ -174,14 +181,14 @@ def projection_map(ds, rep, result, *, method: str, color_by: str, seed: int):
     if Y is None and method != "pca":
         Yp = project(rep.X, method="pca", random_state=seed, valid=rep.valid)
         holder.plotly_chart(viz.scatter_map(Yp, color=color, hover=hover, title=f"PCA map ({method.upper()} computing…)",
-                                            color_title=color_by), width="stretch", key="map.pca.tmp")
+                                            color_title=color_by, continuous=continuous), width="stretch", key="map.pca.tmp")
         with st.spinner(f"Computing {method.upper()} (cached afterwards)…"):
             Y = project(rep.X, method=method, random_state=seed, valid=rep.valid)
     elif Y is None:
         Y = project(rep.X, method=method, random_state=seed, valid=rep.valid)
     ok = np.isfinite(Y).all(axis=1)
     fig = viz.scatter_map(np.where(ok[:, None], Y, 0.0)[ok], color=np.asarray(color)[ok], hover=hover[ok].reset_index(drop=True),
-                          title=f"{method.upper()} of {rep.label}", color_title=color_by)
+                          title=f"{method.upper()} of {rep.label}", color_title=color_by, continuous=continuous)
     event = holder.plotly_chart(fig, width="stretch", key="map.main", on_select="rerun", selection_mode=("box", "lasso"))
     rows = np.flatnonzero(ok)
     picked = []
@@ -190,6 +197,20 @@ def projection_map(ds, rep, result, *, method: str, color_by: str, seed: int):
     except (AttributeError, KeyError, TypeError, IndexError):
         picked = []
     return picked
+
+
+def spec_model_id(spec: dict) -> str | None:
+    """The trained model behind a latent representation (or the audio part of a fusion), if any."""
+    params = spec.get("params", {})
+    audio = params.get("audio") or {}
+    return params.get("model_id") or (audio.get("params", {}) if isinstance(audio, dict) else {}).get("model_id")
+
+
+def color_options(ds, spec: dict) -> list[str]:
+    opts = ["cluster"] + [c for c in ("language", "genre", "artist") if (ds.tracks[c] != "").any()]
+    if spec_model_id(spec):
+        opts.append("reconstruction error")
+    return opts
 
 
 def selected_tracks(ds, idx: list[int]) -> None:

@@ -50,6 +50,7 @@ def _import_form() -> None:
 
 
 def sidebar():
+    data.warm_up_projections()
     with st.sidebar:
         try:
             data.ensure_demo()
