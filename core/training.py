@@ -514,7 +514,7 @@ def _fit(net, spec, arrays, masks, cond, train_idx, val_idx, config, device, pro
             batch = _batch_from(X, M, C, idx)
             out = net(batch, beta=beta_now)
             if not torch.isfinite(out.loss):
-                diverged(f"epoch {epoch + 1}, batch {bi + 1}", float(out.loss))
+                diverged(f"epoch {epoch + 1}, batch {bi + 1}", float(out.loss.detach()))
             opt.zero_grad(set_to_none=True)
             out.loss.backward()
             if config.grad_clip is not None:
