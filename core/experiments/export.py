@@ -15,17 +15,10 @@ import pandas as pd
 
 from core import artifacts
 from core.errors import ParameterError
+from core.export import latex_escape, to_markdown  # noqa: F401  (shared with the Explore exports)
 
 DECIMALS = 3
 FORMATS = ("csv", "md", "tex", "json")
-_LATEX_ESCAPES = {"\\": r"\textbackslash{}", "_": r"\_", "&": r"\&", "%": r"\%", "#": r"\#", "$": r"\$",
-                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
-
-
-def latex_escape(text: str) -> str:
-    return "".join(_LATEX_ESCAPES.get(ch, ch) for ch in str(text))
-
-
 def _isnan(x) -> bool:
     try:
         return x is None or math.isnan(float(x))
@@ -69,16 +62,6 @@ def to_latex_tabular(df: pd.DataFrame, *, n_text: int = 1) -> str:
         lines.append(" & ".join(str(v) for v in row.tolist()) + r" \\")
     lines += ["\\hline", "\\end{tabular}"]
     return "\n".join(lines) + "\n"
-
-
-def to_markdown(df: pd.DataFrame) -> str:
-    def cell(v) -> str:
-        return str(v).replace("|", "\\|").replace("\n", " ")
-
-    head = "| " + " | ".join(cell(c) for c in df.columns) + " |"
-    sep = "|" + "|".join("---" for _ in df.columns) + "|"
-    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join([head, sep, *body]) + "\n"
 
 
 def summary_display(result, *, latex: bool, metrics: Sequence[str] | None = None) -> pd.DataFrame:
