@@ -288,17 +288,42 @@ def _power_to_db(x: np.ndarray, *, top_db: float, amin: float = 1e-10) -> np.nda
     return db
 
 
-def _contrast_peaks(S_tf: np.ndarray, bands: tuple, valley: np.ndarray, peak: np.ndarray) -> None:
-    """Fill valley/peak (n_bands + 1, T) with the band quantile means of S_tf (T, F)."""
+@functools.lru_cache(maxsize=8)
+def _contrast_plan(bands: tuple) -> tuple:
+    """Group _contrast_bands' output for _contrast_peaks: (runs, sorted).
+
+    runs: (start, stop, offsets, ks) for each run of adjacent single-bin-quantile bands (min/max of
+    each band via one np.minimum/maximum.reduceat call per run: per-row reductions of 18-37 bins cost
+    more in call overhead than in work); sorted: (k, start, stop, mean-of-q weights (q,)) for the rest.
+    """
+    runs, srt, cur = [], [], []
     for k, (a, b, q) in enumerate(bands):
         if q == 1:
-            sub = S_tf[:, a:b]
-            valley[k] = sub.min(axis=-1)
-            peak[k] = sub.max(axis=-1)
+            if cur and cur[-1][2] != a:
+                runs.append(cur)
+                cur = []
+            cur.append((k, a, b))
             continue
+        srt.append((k, a, b, np.full(q, 1.0 / q, dtype=np.float32)))
+    if cur:
+        runs.append(cur)
+    runs = tuple((r[0][1], r[-1][2], np.array([a - r[0][1] for _, a, _ in r], dtype=np.intp),
+                  tuple(k for k, _, _ in r)) for r in runs)
+    return runs, tuple(srt)
+
+
+def _contrast_peaks(S_tf: np.ndarray, bands: tuple, valley: np.ndarray, peak: np.ndarray) -> None:
+    """Fill valley/peak (n_bands + 1, T) with the band quantile means of S_tf (T, F)."""
+    runs, srt_bands = _contrast_plan(bands)
+    for a, b, offsets, ks in runs:
+        sub = S_tf[:, a:b]
+        valley[list(ks)] = np.minimum.reduceat(sub, offsets, axis=1).T
+        peak[list(ks)] = np.maximum.reduceat(sub, offsets, axis=1).T
+    for k, a, b, w in srt_bands:
+        q = len(w)
         srt = np.sort(S_tf[:, a:b], axis=-1)  # SIMD sort along contiguous rows: faster than partition
-        valley[k] = srt[:, :q].mean(axis=-1)
-        peak[k] = srt[:, -q:].mean(axis=-1)
+        valley[k] = srt[:, :q] @ w            # mean of the q smallest / largest (a gemv: no per-row overhead)
+        peak[k] = srt[:, -q:] @ w
 
 
 def spectral_contrast_tf(S_tf: np.ndarray, *, sr: int, n_fft: int, fmin: float = 200.0, n_bands: int = 6,
@@ -321,18 +346,26 @@ _ROLL_BLOCK = 32
 
 
 @functools.lru_cache(maxsize=8)
-def _moment_matrix(sr: int, n_fft: int, block: int = _ROLL_BLOCK) -> np.ndarray:
-    """(F, 2 + n_blocks) float32: columns 1, f, then one 0/1 indicator per ``block`` bins.
-
-    ``S @ M`` gives Σ|S|, Σf|S| and the per-block sums the roll-off search needs, in one matmul.
-    """
+def _moment_matrix(sr: int, n_fft: int) -> np.ndarray:
+    """(F, 2) float32: columns 1 and f. ``S @ M`` gives Σ|S| and Σf|S| in one matmul."""
     f = _freq(sr, n_fft)
-    n = len(f)
-    nb = (n + block - 1) // block
-    m = np.zeros((n, 2 + nb), dtype=np.float32)
-    m[:, 0], m[:, 1] = 1.0, f
-    m[np.arange(n), 2 + np.arange(n) // block] = 1.0
-    return m
+    return np.ascontiguousarray(np.stack([np.ones_like(f), f], axis=1), dtype=np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def _ones(n: int) -> np.ndarray:
+    return np.ones(n, dtype=np.float32)
+
+
+def _block_sums(S_tf: np.ndarray, block: int = _ROLL_BLOCK) -> np.ndarray:
+    """Sums of |S| over consecutive ``block`` bins (the last block holds the remainder). (T, F) → (T, n_blocks)."""
+    t, f = S_tf.shape
+    nfull = f // block
+    full = S_tf[:, : nfull * block].reshape(t, nfull, block) @ _ones(block)   # batched gemv: no per-row overhead
+    if f % block == 0:
+        return full
+    rest = S_tf[:, nfull * block:]
+    return np.concatenate([full, (rest[:, 0] if rest.shape[1] == 1 else rest.sum(axis=1))[:, None]], axis=1)
 
 
 def _rolloff_from_sums(S_tf: np.ndarray, sums: np.ndarray, *, freq: np.ndarray, roll_percent: float,
@@ -340,13 +373,25 @@ def _rolloff_from_sums(S_tf: np.ndarray, sums: np.ndarray, *, freq: np.ndarray, 
     """librosa.feature.spectral_rolloff(S=S_tf.T): the first bin where the cumulative magnitude reaches
     roll_percent of the total. S_tf (T, F), sums (T, n_blocks) per-block sums → (T,) Hz."""
     t, f = S_tf.shape
-    cum = np.cumsum(sums.astype(np.float64), axis=1)
+    nfull = f // block
+    cum = np.cumsum(sums, axis=1, dtype=np.float64)
     thr = roll_percent * cum[:, -1]
     b = np.argmax(cum >= thr[:, None], axis=1)                 # first block that reaches the threshold
-    prefix = np.where(b > 0, cum[np.arange(t), np.maximum(b - 1, 0)], 0.0)
-    idx = b[:, None] * block + np.arange(block)[None, :]
-    inside = idx < f
-    vals = np.take_along_axis(S_tf, np.minimum(idx, f - 1), axis=1).astype(np.float64) * inside
+    rows = np.arange(t)
+    prefix = cum[rows, b - 1]
+    prefix[b == 0] = 0.0
+    if nfull == 0:
+        vals = S_tf.astype(np.float64)
+        last = np.zeros(t, dtype=bool)
+    else:
+        # the block's bins, gathered from a (T, nfull, block) view; a frame whose threshold falls in the
+        # partial last block (b == nfull) reads a full block here and is fixed below
+        vals = S_tf[:, : nfull * block].reshape(t, nfull, block)[rows, np.minimum(b, nfull - 1)].astype(np.float64)
+        last = b >= nfull
+        if last.any():
+            rest = S_tf[last, nfull * block:].astype(np.float64)
+            vals[last] = 0.0
+            vals[last, : rest.shape[1]] = rest
     j = np.argmax(prefix[:, None] + np.cumsum(vals, axis=1) >= thr[:, None], axis=1)
     return freq[np.minimum(b * block + j, f - 1)]
 
@@ -416,20 +461,6 @@ def _tempo(onset: np.ndarray, *, sr: int, hop_length: int, win_length: int = 384
 
 # ---------------------------------------------------------------- the one pass
 
-def _mean_log(P: np.ndarray) -> np.ndarray:
-    """Row means of log(P) for P >= 1e-10 (float32): logs of products of bin pairs, half the logs.
-
-    Pair products stay within float32's normal range (>= 1e-20), so this equals the plain mean of
-    logs to float32 rounding.
-    """
-    f = P.shape[1]
-    h = f // 2 * 2
-    acc = np.log(P[:, 0:h:2] * P[:, 1:h:2]).sum(axis=1)
-    if f % 2:
-        acc += np.log(P[:, -1])
-    return acc / f
-
-
 def compute_frames(y: np.ndarray, *, config: SpectralConfig | None = None) -> dict[str, np.ndarray]:
     """Frame-level features of one clip from one STFT. y (n,) at config.sr → dict of (rows, T) arrays.
 
@@ -446,33 +477,44 @@ def compute_frames(y: np.ndarray, *, config: SpectralConfig | None = None) -> di
     mel_t = np.empty((t, cfg.n_mels), dtype=np.float32)
     raw_chroma = np.empty((t, cfg.n_chroma), dtype=np.float32)
     valley, peak = np.empty((nb, t)), np.empty((nb, t))
-    centroid, bandwidth, rolloff, flatness, rms = (np.empty(t) for _ in range(5))
+    m01 = np.empty((t, 2), dtype=np.float32)                                # Σ|S|, Σf|S|
+    m2, cbar = np.empty(t, dtype=np.float32), np.empty(t)                   # Σ(f - c̄)²|S|, c̄ per frame
+    psum, pmean, mlog2, edge = (np.empty(t, dtype=np.float32) for _ in range(4))
+    rolloff = np.empty(t)
     cb_t = np.ascontiguousarray(_chroma_basis(cfg.sr, cfg.n_fft, float(cfg.chroma_tuning), cfg.n_chroma).T)
     bands = _contrast_bands(cfg.sr, cfg.n_fft, cfg.contrast_fmin, cfg.contrast_bands, cfg.contrast_quantile)
     freq = _freq(cfg.sr, cfg.n_fft)
     mom = _moment_matrix(cfg.sr, cfg.n_fft)
+    n_bins = cfg.n_fft // 2 + 1
     tiny = np.finfo(np.float32).tiny
-    # One pass over blocks of frames: everything per-frame is computed while the block is in cache.
+    # One pass over blocks of frames: everything that needs the spectrum is computed while the block is
+    # in cache; the per-frame arithmetic on the resulting (T,) vectors runs once after the loop.
     for a, b, S in _stft_blocks(y, n_fft=cfg.n_fft, hop_length=cfg.hop_length):   # S: (k, F) magnitude
         P = S * S
         mel_power_tf(P, sr=cfg.sr, n_fft=cfg.n_fft, n_mels=cfg.n_mels, fmin=cfg.fmin, fmax=cfg.fmax, out=mel_t[a:b])
         np.matmul(P, cb_t, out=raw_chroma[a:b])
         _contrast_peaks(S, bands, valley[:, a:b], peak[:, a:b])
-        sums = S @ mom                                                      # Σ|S|, Σf|S|, roll-off block sums
-        m01 = sums[:, :2].astype(np.float64)
-        den = np.where(m01[:, 0] >= tiny, m01[:, 0], 1.0)
-        c = m01[:, 1] / den
+        np.matmul(S, mom, out=m01[a:b])
         # Σ(f - c)²|S| = Σ(f - c̄)²|S| - (c - c̄)²Σ|S|, c̄ = the block's mean centroid (precise in float32)
-        cbar = float(m01[:, 1].sum() / max(m01[:, 0].sum(), tiny))
-        m2 = (S @ ((freq - cbar) ** 2).astype(np.float32)).astype(np.float64)
-        centroid[a:b] = c
-        bandwidth[a:b] = np.sqrt(np.maximum(m2 / den - (c - cbar) ** 2 * (m01[:, 0] >= tiny), 0.0))
-        rolloff[a:b] = _rolloff_from_sums(S, sums[:, 2:], freq=freq, roll_percent=cfg.rolloff_percent)
-        psum = P.sum(axis=1)
-        np.maximum(P, np.float32(1e-10), out=P)                            # P is now librosa's S_thresh
-        flatness[a:b] = np.exp(_mean_log(P)) / P.mean(axis=1)
-        edge = 0.5 * S[:, 0] ** 2 + (0.5 * S[:, -1] ** 2 if cfg.n_fft % 2 == 0 else 0.0)
-        rms[a:b] = np.sqrt(np.maximum(2.0 * (psum - edge) / cfg.n_fft ** 2, 0.0))
+        c_blk = float(m01[a:b, 1].sum(dtype=np.float64) / max(m01[a:b, 0].sum(dtype=np.float64), tiny))
+        cbar[a:b] = c_blk
+        np.matmul(S, ((freq - c_blk) ** 2).astype(np.float32), out=m2[a:b])
+        rolloff[a:b] = _rolloff_from_sums(S, _block_sums(S), freq=freq, roll_percent=cfg.rolloff_percent)
+        P.sum(axis=1, out=psum[a:b])
+        edge[a:b] = 0.5 * P[:, 0] + (0.5 * P[:, -1] if cfg.n_fft % 2 == 0 else 0.0)
+        if P.min() < 1e-10:
+            np.maximum(P, np.float32(1e-10), out=P)                        # P is now librosa's S_thresh
+            P.mean(axis=1, out=pmean[a:b])
+        else:                                                               # nothing to threshold
+            np.divide(psum[a:b], np.float32(n_bins), out=pmean[a:b])
+        np.log2(P, out=P)
+        P.sum(axis=1, out=mlog2[a:b])
+    m01 = m01.astype(np.float64)
+    den = np.where(m01[:, 0] >= tiny, m01[:, 0], 1.0)
+    centroid = m01[:, 1] / den
+    bandwidth = np.sqrt(np.maximum(m2 / den - (centroid - cbar) ** 2 * (m01[:, 0] >= tiny), 0.0))
+    flatness = (np.exp2(mlog2 / np.float32(n_bins)) / pmean).astype(np.float64)   # geometric / arithmetic mean
+    rms = np.sqrt(np.maximum(2.0 * (psum - edge) / cfg.n_fft ** 2, 0.0)).astype(np.float64)
     db_t = _power_to_db(mel_t, top_db=cfg.top_db).astype(np.float32)       # (T, n_mels)
     mfcc = scipy.fft.dct(db_t, axis=1, type=2, norm="ortho")[:, : cfg.n_mfcc].T
     mag = raw_chroma.max(axis=1, keepdims=True)                             # librosa.util.normalize(norm=inf)
