@@ -10,11 +10,13 @@ from core.ui.data import current_dataset
 
 
 _ENTRY = threading.local()
+SEEN = "_songscape_session_started"
 
 
 def run_navigation(navigation) -> None:
     """app.py runs the chosen page through this, so pages can tell they were reached via app.py."""
     _ENTRY.active = True
+    st.session_state[SEEN] = True
     try:
         navigation.run()
     finally:
@@ -29,8 +31,9 @@ def ensure_entrypoint() -> None:
 
     With a ``pages/`` folder beside the entrypoint, Streamlit runs a requested page file on its own
     (its legacy multipage mode) until the first ``st.navigation`` call in the process: a deep link
-    such as /explore on a fresh server, and AppTest's switch_page, do this. We switch that mode off
-    for later runs and draw what app.py would have drawn, so the page works in this run too.
+    such as /explore on a fresh server, and AppTest's switch_page, do this. We switch that mode off;
+    a fresh session reruns once (the URL then resolves through app.py's navigation), a running one
+    gets the page config and sidebar app.py would have drawn, so the page works in this run too.
     """
     if getattr(_ENTRY, "active", False):
         return
@@ -39,7 +42,10 @@ def ensure_entrypoint() -> None:
     from core.ui.sidebar import sidebar
 
     PagesManager.uses_pages_directory = False
-    st.set_page_config(**PAGE_CONFIG)
+    if SEEN not in st.session_state:  # a fresh session's first run: rerun once through app.py
+        st.session_state[SEEN] = True
+        st.rerun()
+    st.set_page_config(**PAGE_CONFIG)  # later runs (AppTest's switch_page): a rerun would eat the click
     sidebar()
 
 
