@@ -127,7 +127,7 @@ def test_vocals_are_present_and_follow_the_melody():
     audio = demo.render_track(english_rock)
     rms = lambda x: float(np.sqrt(np.mean(np.asarray(x, float) ** 2)))  # noqa: E731
     assert rms(audio.vocals) > 0.2 * rms(audio.backing) > 0
-    assert not np.allclose(audio.mix, 0) and set(audio.stems) == {"drums", "guitar", "bass"}
+    assert not np.allclose(audio.mix, 0) and {"guitar", "bass"} <= set(audio.stems)
     # The vocoded voice sings in a vocal register (male ~100-300 Hz, female higher).
     assert 80 < _pitch_hz(audio.vocals) < 700
     # Instrumentals carry a lead line instead of a voice; their lyrics are empty.
@@ -135,17 +135,20 @@ def test_vocals_are_present_and_follow_the_melody():
     assert instr.lyrics == "" and rms(demo.render_track(instr).vocals) > 0
 
 
-def test_genres_are_distinguishable_from_audio():
-    """Leave-one-out nearest centroid on mean MFCC + spectral centroid beats chance by far."""
+def test_genres_are_distinguishable_but_overlap():
+    """Nearest centroid on MFCC statistics beats chance by far, yet KMeans does not recover the genres
+    exactly (real collections overlap: ARI well below 1). Default corpus, 240 x 10 s, measured with
+    bench/demo_separability.py: KMeans ARI ~0.25-0.35, nearest-centroid accuracy ~0.7."""
     import librosa
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score
 
-    specs = demo.plan_corpus(n_tracks=36, seconds=4.0, seed=1)
+    specs = demo.plan_corpus(n_tracks=48, seconds=4.0, seed=1)
     X, y = [], []
     for s in specs:
         mix = demo.render_track(s).mix
         mf = librosa.feature.mfcc(y=mix, sr=SAMPLE_RATE, n_mfcc=20)
-        cent = librosa.feature.spectral_centroid(y=mix, sr=SAMPLE_RATE)
-        X.append(np.r_[mf.mean(1), mf.std(1), np.log(cent.mean())])
+        X.append(np.r_[mf.mean(1), mf.std(1)])
         y.append(s.genre)
     X = np.asarray(X)
     X = (X - X.mean(0)) / (X.std(0) + 1e-9)
@@ -155,12 +158,35 @@ def test_genres_are_distinguishable_from_audio():
         keep = np.arange(len(X)) != i
         cents = {g: X[keep & (y == g)].mean(0) for g in np.unique(y)}
         hits += min(cents, key=lambda g: np.linalg.norm(X[i] - cents[g])) == y[i]
-    assert hits / len(X) >= 0.6, hits / len(X)  # chance is 1/6
-    # Loud genres are louder than quiet ones (dynamics differ like real genres).
-    loud = {s.genre: [] for s in specs}
-    for s in specs[:12]:
-        loud[s.genre].append(np.sqrt(np.mean(demo.render_track(s).mix ** 2)))
-    assert np.mean(loud["rock"]) > 2 * np.mean(loud["classical"])
+    acc = hits / len(X)
+    ari = adjusted_rand_score(y, KMeans(n_clusters=6, n_init=10, random_state=0).fit_predict(X))
+    assert acc >= 0.45, acc  # chance is 1/6
+    assert ari < 0.85, ari  # not six trivially separated islands
+
+
+def test_tracks_vary_within_a_genre():
+    """Per-track production: crossovers, shared instruments, sparse arrangements and sections occur,
+    every genre still appears in every language, and loud genres stay louder on average."""
+    specs = demo.plan_corpus(n_tracks=240, seconds=30.0, seed=0)
+    prods = [s.production for s in specs]
+    share = lambda f: np.mean([bool(f(p)) for p in prods])  # noqa: E731
+    assert 0.08 < share(lambda p: p.crossover_genre) < 0.3
+    assert all(p.crossover_genre != s.genre for s, p in zip(specs, prods))
+    assert 0.2 < share(lambda p: p.shared) < 0.5
+    assert 0.03 < share(lambda p: p.drums == 0) < 0.2 and 0.05 < share(lambda p: p.drums > 1.5) < 0.3
+    assert 0.25 < share(lambda p: p.sections) < 0.6
+    bpms = pd.Series([s.bpm for s in specs if s.genre == "rock"])
+    assert bpms.max() / bpms.min() > 1.2  # tempo spread ~±15 %
+    # a crossover really carries the other genre's part
+    spec = next(s for s in demo.plan_corpus(n_tracks=120, seconds=4.0, seed=0)
+                if s.production.crossover_part in ("drums", "harmony"))
+    assert any(k.startswith("x_") for k in demo.render_track(spec).stems)
+    # loudness overlaps but keeps its genre tendency
+    loud = {}
+    for s in demo.plan_corpus(n_tracks=36, seconds=3.0, seed=2):
+        if s.genre in ("rock", "classical"):
+            loud.setdefault(s.genre, []).append(np.sqrt(np.mean(demo.render_track(s).mix ** 2)))
+    assert np.mean(loud["rock"]) > 1.3 * np.mean(loud["classical"])
 
 
 def test_parameters_are_checked(tmp_path):

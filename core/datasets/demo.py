@@ -14,7 +14,13 @@ How a track is made (all numpy, vectorized, one process per worker):
                   to fill their phrase; hip-hop keeps speech timing with a talky pitch contour (rap).
 Deterministic: the same (n_tracks, seconds, seed) gives the same metadata and the same samples,
 whatever ``jobs`` is (eSpeak is reloaded per track; see _Espeak.reset).
-Genres differ in tempo, drum pattern, timbre, harmony/mode and dynamics, not only in one feature.
+Genres differ in tempo, drum pattern, timbre, harmony/mode and dynamics, not only in one feature,
+but like real collections they overlap: every track gets its own production (Production: master
+tone, low cut, loudness, saturation, stem balance, sparse or drum-heavy arrangements, sections
+that bring instruments in and out, noise, reverb), instruments shared across genres (piano, pad,
+acoustic guitar) and ~16 % "crossover" tracks that borrow the drums or a harmony part from another
+genre. Nearest-centroid on MFCC statistics still finds the genre most of the time, while KMeans
+no longer recovers it exactly (see bench/demo_separability.py).
 Labels: language ∈ {English, Bangla, Hybrid (code-switched lines), Instrumental (no lyrics)}.
 """
 
@@ -44,7 +50,7 @@ from core.errors import ParameterError, SongscapeError
 from core.registry import Registry
 from core.schema import stable_id
 
-DEMO_VERSION = 1  # bump when the generator's output changes: ensure_demo_dataset then rebuilds
+DEMO_VERSION = 2  # bump when the generator's output changes: ensure_demo_dataset then rebuilds
 LANGUAGES = ("English", "Bangla", "Hybrid", "Instrumental")
 # Language of the j-th track of each genre; 40% English, 40% Bangla, 10% Hybrid, 10% Instrumental,
 # ordered so that a small corpus (4 tracks per genre) already has every language in every genre.
@@ -573,6 +579,104 @@ _style("jazz", _jazz, bpm=138, scale="dorian", progressions=(((2, "m7"), (7, "do
        reverb_s=1.1, reverb_wet=0.18, target_rms=0.1, drive=0.5, lead="square", lead_cutoff=1800)
 
 
+# --------------------------------------------------------------------------- per-track production
+
+_DRUM_STEMS = ("drums", "perc")
+_SHARED = ("piano", "pad", "guitar")
+
+
+@dataclass(frozen=True)
+class Production:
+    """How one track is arranged and mixed, on top of its genre (the within-genre variety).
+
+    Levels are linear gains; a crossover borrows ``crossover_part`` ('drums' | 'harmony' | 'lead')
+    from ``crossover_genre``'s band; ``shared`` adds an instrument any genre may use."""
+
+    bright_hz: float = 20000.0  # master low-pass (tone control) cutoff
+    dark: float = 0.0  # share of the low-passed signal in the master (0 = untouched)
+    low_cut_hz: float = 20.0  # master high-pass
+    loudness: float = 1.0  # × the genre's target RMS
+    drive: float = 1.0  # × the genre's master saturation
+    extra_drive: float = 0.0  # added saturation (lo-fi, distorted productions)
+    drums: float = 1.0  # drum/percussion stem level (0 = no drums)
+    sections: bool = False  # instruments come and go every few bars
+    shared: str = ""  # "" or one of _SHARED
+    shared_level: float = 0.0
+    crossover_genre: str = ""
+    crossover_part: str = ""
+    reverb_s: float = 1.0  # × the genre's reverb time
+
+
+def _draw_production(style: "GenreStyle", language: str, rng) -> Production:
+    """A random production for a track of ``style`` (seeded by the plan's rng)."""
+    u = rng.random(12)
+    drums = 0.0 if u[0] < 0.1 else (float(rng.uniform(1.6, 2.6)) if u[0] > 0.85 else float(rng.uniform(0.6, 1.3)))
+    shared = _SHARED[int(rng.integers(len(_SHARED)))] if u[1] < 0.35 else ""
+    xgenre, xpart = "", ""
+    if u[2] < 0.16:
+        parts = ["drums", "harmony"] + (["lead"] if language == "Instrumental" else [])
+        xpart = parts[int(rng.integers(len(parts)))]
+        others = [g for g in GENRES.names() if g != style.name and not (xpart == "drums" and g == "classical")]
+        xgenre = others[int(rng.integers(len(others)))]
+    # loudness: genres keep their tendency (rock loud, classical quiet) with wide overlap
+    loud = float(np.exp(0.2 * np.log(0.13 / style.target_rms) + rng.normal(0, 0.25)))
+    return Production(bright_hz=float(np.round(np.exp(rng.uniform(np.log(2000), np.log(12000))), -2)),
+                      dark=float(rng.uniform(0.0, 0.25)),
+                      low_cut_hz=float(np.round(np.exp(rng.uniform(np.log(25), np.log(150))), -1)),
+                      loudness=loud, drive=float(np.exp(rng.normal(0, 0.4))),
+                      extra_drive=float(rng.uniform(1.0, 4.0)) if u[3] < 0.07 else 0.0,
+                      drums=drums, sections=bool(u[4] < 0.4), shared=shared,
+                      shared_level=float(rng.uniform(0.3, 1.2)) if shared else 0.0,
+                      crossover_genre=xgenre, crossover_part=xpart,
+                      reverb_s=float(rng.uniform(0.5, 1.8)))
+
+
+def _shared_layer(ctx: Ctx, kind: str) -> np.ndarray:
+    """An instrument any genre may use, following the track's chords: 'piano' | 'pad' | 'guitar'. (n,)"""
+    rng, n = ctx.rng, ctx.n
+    out = np.zeros(n)
+    bar_n = int(ctx.bar) + 1
+    q = ctx.beat / ctx.sr
+    for b in range(ctx.n_bars):
+        chord = ctx.chord_midi(b, 4)
+        if kind == "piano":
+            for beat in (0.0, 2.0) if rng.random() < 0.6 else (0.0, 1.0, 2.0, 3.0):
+                for m in chord:
+                    place(out, pluck(midi_hz(m), q * 2, bright=0.55, decay=0.9, n_harm=10), ctx.pos(b, beat), 0.35)
+        elif kind == "pad":
+            wave = sum(saw(midi_hz(m - 12), bar_n, ctx.sr) for m in chord)
+            place(out, wave * gate(bar_n, attack=0.3, release=0.3, sr=ctx.sr), ctx.pos(b, 0, humanize=0), 0.25)
+        else:  # strummed acoustic guitar: down-strokes on the beats, notes a few ms apart
+            for beat in (0.0, 1.0, 1.5, 2.5, 3.0):
+                start = ctx.pos(b, beat)
+                for j, m in enumerate(chord + [chord[0] + 12]):
+                    place(out, pluck(midi_hz(m - 12), q * 1.5, bright=0.7, decay=0.5, n_harm=12, inharm=1e-4),
+                          start + int(j * 0.008 * ctx.sr), 0.3)
+    if kind == "pad":
+        out = _filt(out, "lowpass", 1800.0, ctx.sr)
+    return out
+
+
+def _section_gains(ctx: Ctx, names: list, rng) -> dict:
+    """Per-stem gain curves for an arrangement in 4-bar sections: each stem plays in a section with
+    probability 0.75 (at least one plays), and sections differ in level. {name: (n,)}"""
+    sec = int(4 * ctx.bar)
+    n_sec = max(1, int(np.ceil(ctx.n / sec)))
+    on = rng.random((n_sec, len(names))) < 0.75
+    for k in range(n_sec):
+        if not on[k].any():
+            on[k, int(rng.integers(len(names)))] = True
+    level = rng.uniform(0.6, 1.3, size=(n_sec, 1))
+    g = on * level
+    ramp = max(1, int(0.05 * ctx.sr))
+    kernel = np.ones(ramp) / ramp
+    out = {}
+    for j, name in enumerate(names):
+        curve = np.repeat(g[:, j], sec)[: ctx.n]
+        out[name] = np.convolve(curve, kernel, mode="same") if n_sec > 1 else curve
+    return out
+
+
 # --------------------------------------------------------------------------- eSpeak NG via ctypes
 
 class _Espeak:
@@ -819,6 +923,7 @@ class TrackSpec:
     intro_bars: int
     render_seed: int
     mix: tuple  # (vocal level, noise level dB, reverb wet jitter, energy)
+    production: Production = field(default_factory=Production)
 
     @property
     def file(self) -> str:
@@ -886,7 +991,7 @@ def plan_corpus(*, n_tracks: int = 240, seconds: float = 30.0, seed: int = 0) ->
         h = int(hashlib.sha1(f"{artist}:{seed}".encode()).hexdigest(), 16)
         variant = _VARIANTS[h % len(_VARIANTS)]
         english_voice = ("en", "en-us")[(h >> 8) % 2]
-        bpm = round(style.bpm * rng.uniform(0.92, 1.08), 2)
+        bpm = round(style.bpm * rng.uniform(0.85, 1.15), 2)
         bar_s = 240.0 / bpm
         n_bars = int(np.ceil(seconds / bar_s))
         intro = 1 if style.phrase_bars == 1 else int(rng.integers(1, 3))
@@ -903,12 +1008,14 @@ def plan_corpus(*, n_tracks: int = 240, seconds: float = 30.0, seed: int = 0) ->
             words = _title(pool[int(rng.integers(len(pool)))], "en", rng)
             title = f"{words} {_INSTRUMENTAL_SUFFIX[style.name][int(rng.integers(3))]}"
         prog = style.progressions[int(rng.integers(len(style.progressions)))]
-        mix = (float(rng.uniform(0.7, 1.2)), float(rng.uniform(-52, -36)), float(rng.uniform(0.7, 1.3)),
-               float(rng.uniform(0.85, 1.15)))
+        mix = (float(rng.uniform(0.5, 1.5)), float(rng.uniform(-55, -38)), float(rng.uniform(0.4, 2.5)),
+               float(rng.uniform(0.8, 1.2)))
+        production = _draw_production(style, language, rng)
         specs.append(TrackSpec(index=i, genre=style.name, language=language, title=title, artist=artist,
                                lines=tuple(lines), key=int(rng.integers(12)), bpm=bpm, progression=prog,
                                voice_variant=variant, english_voice=english_voice, female=variant.startswith("f"),
-                               seconds=float(seconds), intro_bars=intro, render_seed=int(rng.integers(2 ** 31)), mix=mix))
+                               seconds=float(seconds), intro_bars=intro, render_seed=int(rng.integers(2 ** 31)), mix=mix,
+                               production=production))
     return specs
 
 
@@ -977,10 +1084,37 @@ def render_track(spec: TrackSpec) -> TrackAudio:
         chords += [((spec.key + root) % 12, CHORDS[quality])] * style.bars_per_chord
     ctx = Ctx(rng=rng, n=n, bpm=spec.bpm, key=spec.key, swing=style.swing, chords=chords, scale=SCALES[style.scale],
               energy=energy)
+    prod = spec.production
     stems = style.render(ctx)
+    if prod.crossover_genre and prod.crossover_part in ("drums", "harmony"):
+        other = GENRES.get(prod.crossover_genre)
+        theirs = other.render(Ctx(rng=rng, n=n, bpm=spec.bpm, key=spec.key, swing=other.swing, chords=chords,
+                                  scale=ctx.scale, energy=energy))
+        if prod.crossover_part == "drums":
+            for name in _DRUM_STEMS:
+                stems.pop(name, None)
+            stems.update({f"x_{k}": v for k, v in theirs.items() if k in _DRUM_STEMS})
+        else:
+            tonal = sorted(k for k in theirs if k not in _DRUM_STEMS and k != "crackle")
+            pick = tonal[int(rng.integers(len(tonal)))]
+            mine = sorted(k for k in stems if k not in _DRUM_STEMS)
+            if len(mine) > 1:  # it replaces one of this genre's parts
+                stems.pop(mine[int(rng.integers(len(mine)))])
+            stems[f"x_{pick}"] = theirs[pick] * (_rms(stems[mine[0]]) / _rms(theirs[pick]) if mine[0] in stems
+                                                 else 1.0)
+    if prod.shared:
+        layer = _shared_layer(ctx, prod.shared)
+        ref = np.mean([_rms(v) for v in stems.values()])
+        stems[prod.shared] = layer * (ref / _rms(layer)) * prod.shared_level
+    for name in sorted(stems):  # stem balance: log-normal levels, drums per the production
+        level = prod.drums if name.removeprefix("x_") in _DRUM_STEMS else 1.0
+        stems[name] = stems[name] * level * float(np.exp(rng.normal(0, 0.25)))
+    if prod.sections and len(stems) > 1:
+        gains = _section_gains(ctx, sorted(stems), rng)
+        for name in stems:
+            stems[name] = stems[name] * gains[name]
     backing = np.zeros(n)
     for name in sorted(stems):
-        stems[name] = stems[name] * rng.uniform(0.8, 1.2)
         backing += stems[name]
     backing *= energy
 
@@ -1022,22 +1156,29 @@ def render_track(spec: TrackSpec) -> TrackAudio:
         carrier = oscillator(f0s, "saw", rng=rng)
         vocals = _filt(vocode_envelope(env_frames, carrier, rng=rng), "highpass", 90.0)
     elif spec.language == "Instrumental":
-        notes = _melody(ctx, style, range(1, ctx.n_bars), 60 if style.lead != "sine" else 72, rng)
+        lead_style = GENRES.get(prod.crossover_genre) if prod.crossover_part == "lead" else style
+        notes = _melody(ctx, style, range(1, ctx.n_bars), 60 if lead_style.lead != "sine" else 72, rng)
         f0 = pitch_track(notes, n, rng=rng, vibrato=0.15)
-        lead = oscillator(f0, style.lead, rng=rng)
+        lead = oscillator(f0, lead_style.lead, rng=rng)
         gatev = np.zeros(n)
         for start, length, _m in notes:
             seg = gate(max(1, min(length, n - start)), attack=0.02, release=0.05)
             gatev[start:start + len(seg)] = np.maximum(gatev[start:start + len(seg)], seg)
-        vocals = _filt(lead * gatev, "lowpass", style.lead_cutoff)  # the lead takes the vocal's place
+        vocals = _filt(lead * gatev, "lowpass", lead_style.lead_cutoff)  # the lead takes the vocal's place
     if np.any(vocals):
         vocals = vocals / _rms(vocals[np.abs(vocals) > 1e-4]) * _rms(backing) * vocal_level * 0.9
-    mix = reverb(backing + vocals, seconds=style.reverb_s, wet=min(0.6, style.reverb_wet * wet_jitter), rng=rng)
+    mix = reverb(backing + vocals, seconds=style.reverb_s * prod.reverb_s, wet=min(0.6, style.reverb_wet * wet_jitter),
+                 rng=rng)
     mix = mix + 10 ** (noise_db / 20) * rng.standard_normal(n) * _rms(mix)
-    # mastering: saturation (loud genres are compressed harder), then loudness per genre, soft limit
-    if style.drive > 0:
-        mix = np.tanh(style.drive * mix / (np.max(np.abs(mix)) + 1e-9)) / np.tanh(style.drive)
-    mix = mix * (style.target_rms * energy / _rms(mix))
+    # mastering: tone (low cut, darker or brighter), saturation (loud genres are compressed harder,
+    # some productions are distorted whatever the genre), loudness around the genre's, soft limit
+    mix = _filt(mix, "highpass", prod.low_cut_hz)
+    if prod.dark > 0:
+        mix = (1 - prod.dark) * mix + prod.dark * _filt(mix, "lowpass", prod.bright_hz)
+    drive = style.drive * prod.drive + prod.extra_drive
+    if drive > 0.05:
+        mix = np.tanh(drive * mix / (np.max(np.abs(mix)) + 1e-9)) / np.tanh(drive)
+    mix = mix * (style.target_rms * prod.loudness * energy / _rms(mix))
     mix = np.tanh(mix / 0.98) * 0.98
     fade = int(0.02 * sr)
     mix[:fade] *= np.linspace(0, 1, fade)
