@@ -22,6 +22,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from core.arrays import valid_rows
 from core.errors import ParameterError
 from core.params import Param, Spec, validate_params
 from core.registry import Registry
@@ -417,14 +418,8 @@ def cluster_rows(X: np.ndarray, valid: np.ndarray | None = None, *, algorithm: s
     The returned labels, masks cover all n rows, so they line up with the track table.
     """
     X = _check_matrix(X)
-    if valid is None:
-        valid = np.isfinite(X).all(axis=1)
-    valid = np.asarray(valid, dtype=bool)
-    if valid.shape != (len(X),):
-        raise ParameterError("valid", value=f"shape {valid.shape}", expected=f"a boolean mask of shape ({len(X)},)")
-    if valid.sum() < 2:
-        raise ParameterError("valid", value=f"{int(valid.sum())} valid rows", expected="at least 2 tracks with this representation",
-                             fix="Extract the feature for more tracks or choose another representation.")
+    valid = valid_rows(X, valid, min_valid=2, expected="at least 2 tracks with this representation",
+                       fix="Extract the feature for more tracks or choose another representation.")
     sub = run_clustering(X[valid], algorithm=algorithm, params=params, random_state=random_state)
     labels = np.full(len(X), MISSING, dtype=np.int64)
     labels[valid] = sub.labels

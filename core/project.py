@@ -29,6 +29,7 @@ from typing import Any, Callable
 import numpy as np
 
 from core import artifacts
+from core.arrays import valid_rows
 from core.config import workspace
 from core.errors import ArtifactError, ParameterError
 from core.hashing import array_fingerprint, fingerprint
@@ -127,13 +128,7 @@ def _prepare(X, valid, method: str, random_state: int, params: dict) -> tuple[np
         raise ParameterError("X", value=f"array of shape {X.shape}", expected="a 2-D array with at least 3 rows")
     spec = PROJECTORS.get(method)
     p = validate_params(spec.params, params)
-    if valid is None:
-        valid = np.isfinite(X).all(axis=1)
-    valid = np.asarray(valid, dtype=bool)
-    if valid.shape != (len(X),):
-        raise ParameterError("valid", value=f"shape {valid.shape}", expected=f"a boolean mask of shape ({len(X)},)")
-    if valid.sum() < 3:
-        raise ParameterError("valid", value=f"{int(valid.sum())} valid rows", expected="at least 3 rows to project")
+    valid = valid_rows(X, valid, min_valid=3, expected="at least 3 rows to project")
     cache_params = {k: v for k, v in p.items() if k != "n_jobs"}
     key = fingerprint("projection", array_fingerprint(np.ascontiguousarray(X)), array_fingerprint(valid), method,
                       cache_params, int(random_state), version=PROJECTION_VERSION)
