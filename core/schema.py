@@ -108,3 +108,19 @@ def label_columns(df: pd.DataFrame) -> list[str]:
         if col in df.columns and df[col].replace("", np.nan).dropna().nunique() >= 2:
             out.append(col)
     return out
+
+
+def coerce_numeric(df: pd.DataFrame, cols) -> pd.DataFrame:
+    """Turn text columns whose non-empty values are all numbers into float/int columns."""
+    for col in cols:
+        s = df[col]
+        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+            continue
+        txt = s.fillna("").astype(str).str.strip()
+        nonempty = txt != ""
+        if not nonempty.any():
+            continue
+        num = pd.to_numeric(txt.where(nonempty), errors="coerce")
+        if num[nonempty].notna().all():
+            df[col] = num
+    return df

@@ -21,7 +21,7 @@ from core.config import workspace
 from core.errors import DatasetNotFoundError, ParameterError
 from core.hashing import fingerprint
 from core.registry import Registry
-from core.schema import normalize_tracks, validate_tracks
+from core.schema import CORE_COLUMNS, coerce_numeric, normalize_tracks, validate_tracks
 
 DEMO_NAME = "demo"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -113,31 +113,15 @@ def load_dataset(name: str) -> Dataset:
         raise DatasetNotFoundError(f"No dataset named '{name}' in {datasets_dir()}. Available: {list_datasets()}. "
                                    "Import one with `python -m core import PATH --name NAME`.")
     tracks = pd.read_csv(csv, dtype={"track_id": str, "parent_id": str}, keep_default_na=False, encoding="utf-8")
-    tracks = _restore_numeric(normalize_tracks(tracks))
+    tracks = normalize_tracks(tracks)
+    # keep_default_na=False keeps '' labels, so extra numeric columns with blanks come back as text
+    tracks = coerce_numeric(tracks, [c for c in tracks.columns if c not in CORE_COLUMNS])
     # Relative paths are relative to the dataset folder (the demo corpus ships its audio there).
     tracks["path"] = [str((root / p).resolve()) if p and not Path(p).is_absolute() else p for p in tracks["path"]]
     info = artifacts.read_json(root / "info.json") if (root / "info.json").exists() else {"name": name}
     report = artifacts.read_json(root / "import_report.json") if (root / "import_report.json").exists() else []
     skipped = [SkippedItem(**r) for r in report]
     return Dataset(name=name, root=root, tracks=tracks, info=info, skipped=skipped)
-
-
-def _restore_numeric(tracks: pd.DataFrame) -> pd.DataFrame:
-    """Extra columns read as text (keep_default_na=False keeps '' labels) become numeric again when every
-    non-empty cell is a number; blanks become NaN."""
-    from core.schema import CORE_COLUMNS
-
-    for col in tracks.columns:
-        if col in CORE_COLUMNS or pd.api.types.is_numeric_dtype(tracks[col]):
-            continue
-        text = tracks[col].astype(str).str.strip()
-        filled = text != ""
-        if not filled.any():
-            continue
-        num = pd.to_numeric(text.where(filled), errors="coerce")
-        if num[filled].notna().all():
-            tracks[col] = num
-    return tracks
 
 
 def delete_dataset(name: str) -> None:

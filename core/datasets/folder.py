@@ -32,7 +32,7 @@ from core.audio import AUDIO_EXTENSIONS, probe_duration
 from core.datasets import IMPORTERS, ImportResult, SkippedItem
 from core.datasets.segment import segment_tracks
 from core.errors import AudioDecodeError, ParameterError, SchemaError
-from core.schema import COLUMN_ALIASES, CORE_COLUMNS, match_columns, stable_id
+from core.schema import COLUMN_ALIASES, CORE_COLUMNS, coerce_numeric, match_columns, stable_id
 
 # Files that may sit beside the audio without being reported as "not audio".
 QUIET_EXTENSIONS = frozenset({
@@ -311,20 +311,6 @@ def reserved_rename(col: str) -> str:
     return f"csv_{col}" if col in CORE_COLUMNS else col
 
 
-def coerce_numeric(df: pd.DataFrame, cols) -> pd.DataFrame:
-    """Turn text columns whose non-empty values are all numbers into float/int columns."""
-    for col in cols:
-        s = df[col]
-        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
-            continue
-        txt = s.fillna("").astype(str).str.strip()
-        nonempty = txt != ""
-        if not nonempty.any():
-            continue
-        num = pd.to_numeric(txt.where(nonempty), errors="coerce")
-        if num[nonempty].notna().all():
-            df[col] = num
-    return df
 
 
 # ----------------------------------------------------------------------------------------------

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from core.datasets import IMPORTERS, ImportResult, SkippedItem
-from core.datasets.folder import coerce_numeric, read_csv_table, reserved_rename, root_csvs, csv_header
+from core.datasets.folder import read_csv_table, reserved_rename, root_csvs, csv_header
 from core.errors import SchemaError
-from core.schema import CORE_COLUMNS, _norm, match_columns, stable_id
+from core.schema import CORE_COLUMNS, _norm, coerce_numeric, match_columns, stable_id
 
 SPOTIFY_FEATURES = ("danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
                     "instrumentalness", "liveness", "valence", "tempo", "duration_ms", "time_signature")
