@@ -11,6 +11,8 @@ $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+# musicnn's trained checkpoints (read by core/features/musicnn; its TensorFlow code is never imported)
+	$(PY) -m pip install --quiet --no-deps musicnn==0.1.0
 	touch $(STAMP)
 
 venv: $(STAMP)
