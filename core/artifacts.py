@@ -3,6 +3,9 @@
 Every writer goes to a temporary file in the same folder and ``os.replace``s it into place, so a
 crash leaves either the old file or the new one. Directories of several files are written to a
 temporary directory and renamed as a whole, with a ``.complete`` marker written last.
+
+Files and folders end with the permissions the user's umask gives (``0o666 & ~umask`` for files,
+``0o777 & ~umask`` for folders), as if written directly, not the private 0600/0700 of temp files.
 """
 
 from __future__ import annotations
@@ -23,6 +26,26 @@ from core.errors import ArtifactError
 COMPLETE_MARKER = ".complete"
 
 
+def current_umask() -> int:
+    """The process umask, read without changing it where the system allows (Linux /proc)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # portable fallback: read by setting, then restore at once
+    os.umask(mask)
+    return mask
+
+
+def _chmod_default(path: Path, *, folder: bool) -> None:
+    """Give a temp file/folder the mode a plain create would have had under the current umask."""
+    with contextlib.suppress(OSError):
+        os.chmod(path, (0o777 if folder else 0o666) & ~current_umask())
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, *, suffix: str = "") -> Iterator[Path]:
     """Yield a temp path beside ``path``; on success it is renamed onto ``path``."""
@@ -33,6 +56,8 @@ def atomic_path(path: str | Path, *, suffix: str = "") -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        if tmp_path.exists():
+            _chmod_default(tmp_path, folder=tmp_path.is_dir())
         os.replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
@@ -90,6 +115,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     try:
         yield tmp
         (tmp / COMPLETE_MARKER).write_text("ok")
+        _chmod_default(tmp, folder=True)
         if path.exists():
             old = path.with_name(f".{path.name}.old.{os.getpid()}")
             os.replace(path, old)
