@@ -5,6 +5,11 @@ needs jinja2 plus ``booktabs`` rules, so both writers are here. Numbers: CSV and
 precision (they are for machines and round-trips); Markdown and LaTeX show 4 decimals (2 for values
 of 1000 or more, integers as integers) and NaN as an em dash / ``--``.
 
+CSV is opened by spreadsheets, which run a cell starting with ``=``, ``+``, ``-`` or ``@`` as a formula: a
+track titled ``=HYPERLINK(...)`` must stay text. ``csv_text(df)`` (used by ``to_csv`` and every CSV
+download) writes such text cells, and column names, with a leading ``'`` (``neutralize_formulas``);
+numbers, and text that is just a number such as ``-6.1``, stay as they are.
+
 ``write_table(df, path, warnings=...)`` picks the format from the suffix (EXPORTERS registry).
 Warnings (objects with ``code`` and ``message``) are written with the table: a ``warnings`` column is
 left as it is in CSV, listed under the table in Markdown and LaTeX, and a ``warnings`` list in JSON.
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -48,8 +54,38 @@ def _warning_lines(warnings: Iterable) -> list[str]:
     return [f"{getattr(w, 'code', '')}: {getattr(w, 'message', str(w))}" for w in (warnings or [])]
 
 
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def _neutral(value):
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def neutralize_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells and column names cannot run as spreadsheet formulas.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``
+    (spreadsheets then show it as text); numeric columns, and text that is just a number
+    (``-6.1``, ``+3``), are unchanged. (n_rows, n_cols) → (n_rows, n_cols).
+    """
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
+            out[col] = out[col].map(_neutral)
+    out.columns = [_neutral(c) for c in out.columns]
+    return out
+
+
+def csv_text(df: pd.DataFrame) -> str:
+    """``df`` as CSV text (no index) with formulas neutralized: use it for every CSV export."""
+    return neutralize_formulas(df).to_csv(index=False)
+
+
 def to_csv(df: pd.DataFrame, warnings: Iterable = ()) -> str:
-    return df.to_csv(index=False)
+    return csv_text(df)
 
 
 def to_markdown(df: pd.DataFrame, warnings: Iterable = ()) -> str:

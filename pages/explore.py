@@ -58,7 +58,7 @@ with tabs[4]:
     download_buttons({"metrics.csv": (export.to_csv(table, report.warnings), "text/csv"),
                       "metrics.md": (export.to_markdown(table, report.warnings), "text/markdown"),
                       "metrics.tex": (export.to_latex(table, report.warnings), "text/x-tex"),
-                      "assignments.csv": (assign.to_csv(index=False), "text/csv")}, key="export.tables")
+                      "assignments.csv": (export.csv_text(assign), "text/csv")}, key="export.tables")
     st.caption("Figures: use the camera icon on any chart for a PNG; interactive HTML below.")
     from core.ui.explore import figure_html_downloads  # noqa: E402
 
