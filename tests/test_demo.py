@@ -11,6 +11,7 @@ import pytest
 from core.audio import SAMPLE_RATE, load_audio
 from core.datasets import DEMO_NAME, datasets_dir, list_datasets, load_dataset
 from core.datasets import demo
+from core.datasets.demo import corpus as demo_corpus
 from core.errors import ParameterError
 
 BENGALI = re.compile(r"[\u0980-\u09FF]")
@@ -206,7 +207,7 @@ def test_ensure_demo_dataset_creates_then_reuses(monkeypatch):
         calls.append(kwargs)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(demo, "generate_demo", counting)
+    monkeypatch.setattr(demo_corpus, "generate_demo", counting)
     ds = demo.ensure_demo_dataset(n_tracks=6, seconds=2.0, seed=0, jobs=1)
     assert len(calls) == 1 and len(ds.tracks) == 6 and DEMO_NAME in list_datasets()
     assert all(p.endswith(".ogg") and __import__("os").path.exists(p) for p in ds.tracks["path"])
@@ -228,8 +229,8 @@ def test_failed_build_leaves_no_half_corpus(monkeypatch):
             raise RuntimeError("synthetic failure")
         return real(spec, out_dir)
 
-    real = demo._render_and_write
-    monkeypatch.setattr(demo, "_render_and_write", boom)
+    real = demo_corpus._render_and_write
+    monkeypatch.setattr(demo_corpus, "_render_and_write", boom)
     with pytest.raises(RuntimeError):
         demo.ensure_demo_dataset(n_tracks=4, seconds=2.0, jobs=1)
     assert list_datasets() == [] and list(datasets_dir().iterdir()) == []
