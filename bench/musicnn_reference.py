@@ -11,7 +11,7 @@ outside the project's .venv::
     TF_USE_LEGACY_KERAS=1 /tmp/tfenv/bin/python bench/musicnn_reference.py [--out tests/data/musicnn_reference.npz]
 
 ``TF_USE_LEGACY_KERAS=1`` makes TensorFlow 2's ``tf.compat.v1.layers`` (which musicnn's graph uses)
-available through tf-keras; musicnn's code itself runs unmodified. Tested with TensorFlow 2.21,
+available through tf-keras; musicnn's code runs unmodified, with its BATCH_SIZE raised (see main). Tested with TensorFlow 2.21,
 tf-keras 2.21, librosa 0.11, numpy 2.4.
 
 ``synth_clip()`` (numpy only) is imported by the test to rebuild the same audio.
@@ -64,7 +64,12 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     import soundfile as sf
+    from musicnn import configuration
     from musicnn.extractor import batch_data, extractor  # TensorFlow-only environment
+
+    # One batch for all patches: the extractor's loop over later batches appends the FIRST batch's
+    # penultimate features again (musicnn 0.1.0), so with BATCH_SIZE 1 only patch 0 would be right.
+    configuration.BATCH_SIZE = 64
 
     y = synth_clip()
     out: dict[str, np.ndarray] = {"sr": np.int64(SR), "seconds": np.float64(SECONDS), "seed": np.int64(SEED),

@@ -191,6 +191,9 @@ def _table(path: Path):
 
 
 def _index_path(prefix: str | Path) -> Path:
+    """``<prefix>.index``; a folder as prefix means files named '.index', '.data-…' inside it (musicnn's)."""
+    if Path(prefix).is_dir():
+        return Path(prefix) / ".index"
     prefix = str(prefix)
     return Path(prefix if prefix.endswith(".index") else prefix + ".index")
 
