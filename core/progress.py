@@ -7,7 +7,7 @@ dict of live values (losses, current file…). ``cancel()`` returns True when th
 from __future__ import annotations
 
 import time
-from typing import Callable, Optional
+from typing import Callable, Optional, TextIO
 
 ProgressFn = Callable[[int, int, dict], None]
 CancelFn = Callable[[], bool]
@@ -38,24 +38,74 @@ class ETA:
         return elapsed / done * (self.total - done)
 
 
-def console_progress(label: str) -> ProgressFn:
-    """A plain-text progress bar for the CLI (stderr)."""
+def _fmt_logs(logs: dict) -> str:
+    return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in logs.items()
+                    if isinstance(v, (int, float, str)) and not isinstance(v, bool) and k not in _HIDDEN_LOGS)
+
+
+_HIDDEN_LOGS = ("message", "epoch_end", "epochs", "seconds")
+PLAIN_STEPS = 10  # plain mode: lines per run for steps that report no epochs (every 10 %)
+
+
+def console_progress(label: str, *, stream: Optional[TextIO] = None, plain: Optional[bool] = None) -> ProgressFn:
+    """Progress for the CLI on ``stream`` (default stderr).
+
+    On a terminal: a live bar (tqdm). Elsewhere (a log file, a pipe, CI) — or with ``plain=True`` —
+    plain lines without carriage returns: one per epoch for training (``logs["epoch_end"]``), else
+    one per 10 % of the steps, and one when done.
+    """
     import sys
 
-    eta = {"t": None}
+    out = stream if stream is not None else sys.stderr
+    if plain is None:
+        plain = not (hasattr(out, "isatty") and out.isatty())
+    return _plain_progress(label, out) if plain else _bar_progress(label, out)
+
+
+def _plain_progress(label: str, out: TextIO) -> ProgressFn:
+    state: dict = {"eta": None, "shown": -1, "epochs": False}
 
     def fn(step: int, total: int, logs: dict) -> None:
-        if eta["t"] is None:
-            eta["t"] = ETA(total)
-        left = eta["t"](step)
-        width = 30
-        filled = int(width * step / max(1, total))
-        extra = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in logs.items()
-                         if isinstance(v, (int, float, str)) and k != "message")
-        msg = f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {step}/{total}"
-        if left is not None:
-            msg += f" ETA {left:.0f}s"
-        sys.stderr.write(msg + (" " + extra if extra else "") + ("\n" if step >= total else ""))
-        sys.stderr.flush()
+        if state["eta"] is None:
+            state["eta"] = ETA(total)
+        left = state["eta"](step)
+        tail = f" ETA {left:.0f}s" if left is not None and step < total else ""
+        if logs.get("epoch_end"):
+            state["epochs"] = True
+            ep = f"epoch {logs.get('epoch')}/{logs.get('epochs')}" if logs.get("epochs") else f"step {step}/{total}"
+            extra = _fmt_logs({k: v for k, v in logs.items() if k != "epoch"})
+            out.write(f"{label}: {ep} {extra}{tail}\n")
+            out.flush()
+            return
+        if state["epochs"]:
+            return  # batch updates of an epoch-reporting run: the epoch line says it all
+        tenth = int(PLAIN_STEPS * step / max(1, total))
+        if tenth > state["shown"] and (tenth > 0 or step >= total):
+            state["shown"] = tenth
+            extra = _fmt_logs(logs)
+            out.write(f"{label}: {step}/{total}{tail}{' ' + extra if extra else ''}\n")
+            out.flush()
+
+    return fn
+
+
+def _bar_progress(label: str, out: TextIO) -> ProgressFn:
+    from tqdm import tqdm
+
+    state: dict = {"bar": None}
+
+    def fn(step: int, total: int, logs: dict) -> None:
+        bar = state["bar"]
+        if bar is None or bar.total != total:
+            if bar is not None:
+                bar.close()
+            bar = state["bar"] = tqdm(total=total, desc=label, file=out, dynamic_ncols=True, leave=True)
+        bar.update(max(0, step - bar.n))
+        extra = {k: (f"{v:.4g}" if isinstance(v, float) else v) for k, v in logs.items()
+                 if isinstance(v, (int, float, str)) and not isinstance(v, bool) and k not in _HIDDEN_LOGS}
+        if extra:
+            bar.set_postfix(extra, refresh=False)
+        if step >= total:
+            bar.close()
 
     return fn

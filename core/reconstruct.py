@@ -23,13 +23,13 @@ class ReconView:
 
 
 def _model_inputs(model_id: str, dataset):
-    from core.training import _dataset_inputs, load_trained
+    from core.training import dataset_inputs, load_trained
 
     tm = load_trained(model_id)
     meta = tm.config.get("meta", {})
     if not meta.get("features"):
         raise ParameterError("model_id", value=model_id, expected="a model trained on a dataset (its config lists features)")
-    inputs, masks, codes, rows, _classes, _fsets = _dataset_inputs(
+    inputs, masks, codes, rows, _classes, _fsets = dataset_inputs(
         tm.spec, dataset, meta["features"], meta.get("cond_column"), meta.get("cond_classes"))
     return tm, meta["features"], inputs, masks, codes, rows
 

@@ -51,7 +51,7 @@ def test_select_device_prefers_cuda_then_mps_then_cpu(monkeypatch):
 
 
 def test_train_uses_the_selected_device(monkeypatch):
-    import core.training as T
+    import core.training.loop as T
 
     seen = {}
     real = T.select_device
@@ -105,7 +105,7 @@ def test_missing_or_misshaped_inputs_are_named():
 
 
 def test_validation_happens_before_any_training(monkeypatch):
-    import core.training as T
+    import core.training.loop as T
 
     monkeypatch.setattr(T, "_fit", lambda *a, **k: pytest.fail("trained before validating"))
     X, _ = blobs()
