@@ -1,80 +1,402 @@
-"""The one place that touches audio files: decode, resample, mono, segment, encode."""
+"""The one place that touches audio files: decode, resample, mono, segment, encode.
+
+Decoding goes through a small registry. ``FORMATS`` maps a file extension to an ordered chain of
+decoders (``DECODERS``); ``load_audio`` tries them in order and the first that reads the file wins.
+Each decoder opens the file, seeks to the window's first frame, reads only the window's frames, and
+mixes the channels down to mono right away (column adds: ``mean(axis=1)`` on an (n, 2) array costs
+~27 ms per 30-s stereo clip, the adds ~1 ms); then soxr resamples (quality "HQ") to the rate asked for.
+
+    decoder     library                               formats                       seeks without decoding
+    miniaudio   miniaudio (minimp3, dr_flac, dr_wav,  MP3, FLAC, WAV, Ogg Vorbis    FLAC, WAV, Vorbis; MP3 decodes
+                stb_vorbis)                                                         from the start to the offset
+    soundfile   libsndfile (mpg123, libFLAC,          everything libsndfile opens   yes
+                libvorbis, libopus)                   (Opus needs libsndfile ≥ 1.2)
+    librosa     librosa.load (soundfile, then         whatever audioread's backend  no
+                audioread: needs ffmpeg)              decodes (e.g. M4A/AAC)
+
+The chain per extension follows measurements on this machine (docs/BENCHMARKS.md, "Real-like MP3
+extraction"): miniaudio first for MP3, FLAC, WAV and Ogg Vorbis (Ogg files that hold Opus fall
+through to soundfile). A window that starts later than ``BRUTE_SEEK_LIMIT_S`` moves the decoders
+that seek by decoding behind the others (minimp3 skips ~1 ms of CPU per second of offset; mpg123
+seeks through its frame index).
+
+MP3 delay: both MP3 decoders read the encoder's LAME/Xing header and drop the encoder delay and
+padding, so a 30-s MP3 decodes to the same 1,323,000 frames at 44.1 kHz (sample-aligned, max error
+~2e-5) with either. Files without that header keep the decoder delay (529 samples for minimp3 and
+mpg123 alike) and end on a whole frame (1,152 samples).
+
+Failures give one line that says what is wrong: a text file named ``.mp3`` is "not readable as
+audio: it is a text file", a file cut before its first frame is "truncated or damaged", a FLAC/WAV/
+Ogg file whose header promises more audio than decodes is "truncated".
+"""
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from core.errors import AudioDecodeError
+from core.registry import Registry
 
 SAMPLE_RATE = 22050
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".aiff", ".aif", ".opus")
+BRUTE_SEEK_LIMIT_S = 5.0     # windows starting later prefer decoders that seek through an index
+_READ_BLOCK = 1 << 20        # frames per read when the window's length is open-ended
 
 
-def probe_duration(path: str | Path) -> float:
-    """Duration in seconds without decoding the whole file; raises AudioDecodeError."""
-    path = Path(path)
-    if not path.exists():
-        raise AudioDecodeError(f"{path}: file not found.")
-    if path.stat().st_size == 0:
-        raise AudioDecodeError(f"{path}: file is empty (0 bytes).")
+@dataclass(frozen=True)
+class Decoder:
+    """One way to decode a file.
+
+    ``read(path, *, offset, duration, fmt)`` → (mono float32 (n,), native sample rate); raises any
+    exception with a short reason when it cannot read the file. ``info(path, *, fmt)`` → (frames,
+    native sample rate), or raises; ``header_info``: ``info`` reads only the header (no decoding).
+    ``seeks``: seeking costs nothing like decoding. ``available()``: the library imports.
+    """
+
+    name: str
+    read: Callable[..., tuple[np.ndarray, int]]
+    info: Callable[..., tuple[int, int]]
+    seeks: bool
+    header_info: bool
+    available: Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class AudioFormat:
+    """An extension's decoder chain. ``exact_length``: the header's frame count is exact (so a
+    file that decodes to less is truncated); MP3 headers only estimate it for VBR without Xing."""
+
+    name: str
+    decoders: tuple[str, ...]
+    exact_length: bool = True
+
+
+DECODERS: Registry[Decoder] = Registry("audio decoder")
+FORMATS: dict[str, AudioFormat] = {
+    ".mp3": AudioFormat("MP3", ("miniaudio", "soundfile", "librosa"), exact_length=False),
+    ".flac": AudioFormat("FLAC", ("miniaudio", "soundfile", "librosa")),
+    ".wav": AudioFormat("WAV", ("miniaudio", "soundfile", "librosa")),
+    ".ogg": AudioFormat("Ogg", ("miniaudio", "soundfile", "librosa")),
+    ".opus": AudioFormat("Opus", ("soundfile",)),
+    ".aiff": AudioFormat("AIFF", ("soundfile", "librosa")),
+    ".aif": AudioFormat("AIFF", ("soundfile", "librosa")),
+    ".m4a": AudioFormat("M4A", ("soundfile", "librosa"), exact_length=False),
+}
+_OTHER = AudioFormat("audio", ("soundfile", "miniaudio", "librosa"), exact_length=False)
+
+
+def audio_format(path: str | Path) -> AudioFormat:
+    """The decoder chain for ``path``'s extension (unknown extensions try every decoder)."""
+    return FORMATS.get(Path(path).suffix.lower(), _OTHER)
+
+
+def _importable(module: str) -> Callable[[], bool]:
+    @functools.lru_cache(maxsize=1)
+    def check() -> bool:
+        import importlib
+
+        try:
+            importlib.import_module(module)
+            return True
+        except Exception:  # noqa: BLE001 - a missing or broken optional library
+            return False
+
+    return check
+
+
+def _downmix(a: np.ndarray) -> np.ndarray:
+    """(n, channels) float32 → (n,) float32 mean of the channels (column adds; mean(axis=1) is ~25× slower)."""
+    ch = a.shape[1]
+    if ch == 1:
+        return np.ascontiguousarray(a[:, 0])
+    y = a[:, 0] + a[:, 1]
+    for c in range(2, ch):
+        y += a[:, c]
+    y *= np.float32(1.0 / ch)
+    return y
+
+
+def _window(offset: float, duration: float | None, sr: int) -> tuple[int, int | None]:
+    """(first frame, number of frames or None for "to the end") of a window in seconds."""
+    start = max(0, int(round(offset * sr)))
+    return start, (None if duration is None else max(0, int(round(duration * sr))))
+
+
+# ---------------------------------------------------------------- soundfile (libsndfile)
+
+def _sf_read(path: str, *, offset: float, duration: float | None, fmt: AudioFormat) -> tuple[np.ndarray, int]:
+    import soundfile as sf
+
+    with sf.SoundFile(path) as fh:
+        native_sr = fh.samplerate
+        start, n = _window(offset, duration, native_sr)
+        if start:
+            if fh.frames > 0 and start >= fh.frames:
+                return np.zeros(0, np.float32), native_sr
+            fh.seek(start)
+        data = fh.read(frames=-1 if n is None else n, dtype="float32", always_2d=True)
+    return _downmix(data), native_sr
+
+
+def _sf_info(path: str, *, fmt: AudioFormat) -> tuple[int, int]:
+    import soundfile as sf
+
+    info = sf.info(path)
+    return int(info.frames), int(info.samplerate)
+
+
+# ---------------------------------------------------------------- miniaudio (minimp3, dr_flac, dr_wav, stb_vorbis)
+
+_MA_ENCODING = {"MP3": "mp3", "FLAC": "flac", "WAV": "wav", "Ogg": "vorbis"}
+
+
+@functools.lru_cache(maxsize=1)
+def _ma_result_names() -> dict[int, str]:
+    from miniaudio import lib
+
+    return {getattr(lib, n): n for n in dir(lib) if n.startswith("MA_") and isinstance(getattr(lib, n), int)
+            and getattr(lib, n) <= 0}
+
+
+def _ma_check(result: int, what: str) -> None:
+    from miniaudio import lib
+
+    if result != lib.MA_SUCCESS:
+        raise OSError(f"{what} failed ({_ma_result_names().get(result, result)})")
+
+
+def _ma_open(path: str, fmt: AudioFormat):
+    """An initialised ma_decoder (float32, native channels and rate) for ``fmt``'s codec only."""
+    from miniaudio import ffi, lib
+
+    dec = ffi.new("ma_decoder *")
+    cfg = lib.ma_decoder_config_init(lib.ma_format_f32, 0, 0)
+    enc = _MA_ENCODING.get(fmt.name)
+    if enc:
+        cfg.encodingFormat = getattr(lib, f"ma_encoding_format_{enc}")
+    if lib.ma_decoder_init_file(path.encode(), ffi.addressof(cfg), dec) != lib.MA_SUCCESS:
+        raise OSError(f"no {fmt.name} stream found" if enc else "no stream it decodes")
+    return dec
+
+
+def _ma_read(path: str, *, offset: float, duration: float | None, fmt: AudioFormat) -> tuple[np.ndarray, int]:
+    from miniaudio import ffi, lib
+
+    dec = _ma_open(path, fmt)
     try:
-        import soundfile as sf
+        native_sr, ch = int(dec.outputSampleRate), int(dec.outputChannels)
+        start, n = _window(offset, duration, native_sr)
+        if start and lib.ma_decoder_seek_to_pcm_frame(dec, start) != lib.MA_SUCCESS:
+            return np.zeros(0, np.float32), native_sr   # past the end
+        got = ffi.new("ma_uint64 *")
+        blocks, total = [], 0
+        while n is None or total < n:
+            want = _READ_BLOCK if n is None else n - total
+            buf = np.empty((want, ch), dtype=np.float32)
+            res = lib.ma_decoder_read_pcm_frames(dec, ffi.from_buffer(buf), want, got)
+            k = int(got[0])
+            if k:
+                blocks.append(_downmix(buf[:k]))
+                total += k
+            if res == lib.MA_AT_END or k < want:
+                break
+            _ma_check(res, "reading")
+    finally:
+        lib.ma_decoder_uninit(dec)
+    y = blocks[0] if len(blocks) == 1 else (np.concatenate(blocks) if blocks else np.zeros(0, np.float32))
+    if not y.size and not start:
+        raise OSError("no frame decodes")
+    return y, native_sr
 
-        info = sf.info(str(path))
-        if info.frames <= 0:
-            raise AudioDecodeError(f"{path}: no audio frames.")
-        return info.frames / float(info.samplerate)
-    except AudioDecodeError:
-        raise
-    except Exception:  # noqa: BLE001 - fall back to a full decode (mp3 etc.)
-        y = load_audio(path, sr=SAMPLE_RATE)
-        return len(y) / SAMPLE_RATE
+
+def _ma_info(path: str, *, fmt: AudioFormat) -> tuple[int, int]:
+    import miniaudio
+
+    info = miniaudio.get_file_info(path)
+    return int(info.num_frames), int(info.sample_rate)
 
 
-def load_audio(path: str | Path, *, sr: int = SAMPLE_RATE, offset: float = 0.0,
-               duration: float | None = None) -> np.ndarray:
-    """Decode to mono float32 at ``sr``. Returns shape (n_samples,). Raises AudioDecodeError."""
-    path = Path(path)
+# ---------------------------------------------------------------- librosa (soundfile, then audioread)
+
+def _librosa_read(path: str, *, offset: float, duration: float | None, fmt: AudioFormat) -> tuple[np.ndarray, int]:
+    import warnings
+
+    import librosa
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        y, sr = librosa.load(path, sr=None, mono=True, offset=offset, duration=duration)
+    return np.asarray(y, dtype=np.float32), int(sr)
+
+
+def _librosa_info(path: str, *, fmt: AudioFormat) -> tuple[int, int]:
+    y, sr = _librosa_read(path, offset=0.0, duration=None, fmt=fmt)
+    return len(y), sr
+
+
+DECODERS.add("miniaudio", Decoder("miniaudio", _ma_read, _ma_info, seeks=False, header_info=False,
+                                  available=_importable("miniaudio")))
+DECODERS.add("soundfile", Decoder("soundfile", _sf_read, _sf_info, seeks=True, header_info=True,
+                                  available=_importable("soundfile")))
+DECODERS.add("librosa", Decoder("librosa", _librosa_read, _librosa_info, seeks=False, header_info=False,
+                                available=_importable("librosa")))
+
+
+def decoder_chain(path: str | Path, *, offset: float = 0.0, decoders: tuple[str, ...] | None = None) -> list[Decoder]:
+    """The decoders ``load_audio`` tries for ``path``, in order (``decoders`` overrides the format's chain).
+
+    MP3 decoders that seek by decoding move behind the others when the window starts after
+    ``BRUTE_SEEK_LIMIT_S``; FLAC, WAV and Vorbis in miniaudio seek properly.
+    """
+    fmt = audio_format(path)
+    chain = [DECODERS.get(n) for n in (decoders or fmt.decoders)]
+    chain = [d for d in chain if d.available()]
+    if offset > BRUTE_SEEK_LIMIT_S and fmt.name == "MP3":
+        chain.sort(key=lambda d: not d.seeks)
+    return chain
+
+
+# ---------------------------------------------------------------- failure reasons
+
+_MAGIC = ((b"ID3", "MP3"), (b"fLaC", "FLAC"), (b"OggS", "Ogg"), (b"RIFF", "WAV"), (b"RF64", "WAV"),
+          (b"FORM", "AIFF"), (b"caff", "CAF"))
+
+
+def _sniff(path: Path) -> tuple[str | None, bytes]:
+    """(container named by the first bytes, or None; the first 64 bytes)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    except OSError:
+        return None, b""
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            return name, head
+    if head[4:8] == b"ftyp":
+        return "M4A", head
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
+        return "MP3", head
+    return None, head
+
+
+def _looks_like_text(head: bytes) -> bool:
+    """True when the bytes are printable UTF-8 text (a multi-byte character may be cut at the end)."""
+    text = head.decode("utf-8", errors="ignore") if head else ""
+    return (len(text.encode("utf-8")) >= len(head) - 3 and bool(text.strip())
+            and all(c.isprintable() or c in "\r\n\t" for c in text))
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception as a short clause, without libsndfile's misleading 'possibly a pipe?'."""
+    msg = str(exc).strip()
+    if "Error opening" in msg and "': " in msg:
+        msg = msg.split("': ", 1)[1]
+    msg = msg.removeprefix("Error : ")
+    if "not a regular file" in msg or "Format not recognised" in msg:
+        msg = "format not recognised"
+    if type(exc).__name__ == "NoBackendError":
+        msg = "no audioread backend reads it (is ffmpeg installed?)"
+    msg = msg or type(exc).__name__
+    return msg.rstrip(".")
+
+
+def _failure(path: Path, fmt: AudioFormat, reasons: list[str]) -> AudioDecodeError:
+    found, head = _sniff(path)
+    tried = "; ".join(reasons) if reasons else "no decoder for this format is installed"
+    if found is None and _looks_like_text(head):
+        start = head.decode("utf-8", errors="replace").splitlines()[0][:40] if head.strip() else ""
+        return AudioDecodeError(f"{path}: not readable as audio: it is a text file (starts with {start!r}), not "
+                                f"{fmt.name}. Replace it with the audio file or remove it.")
+    if found is None and fmt.name != "M4A":
+        return AudioDecodeError(f"{path}: not readable as audio: no {fmt.name} or other known audio header (first "
+                                f"bytes {head[:8].hex(' ')}; {tried}). Replace it with the audio file or remove it.")
+    if fmt.name == "Opus" and not reasons:
+        return AudioDecodeError(f"{path}: Opus needs libsndfile ≥ 1.2 with Opus (soundfile's wheels have it). "
+                                "Update soundfile or convert the file to OGG Vorbis/FLAC.")
+    return AudioDecodeError(f"{path}: truncated or damaged {found or fmt.name} file ({tried}). Re-export or "
+                            "re-download it, convert it to WAV/FLAC/OGG, or remove it.")
+
+
+def _check_file(path: Path) -> None:
     if not path.exists():
         raise AudioDecodeError(f"{path}: file not found. Check the path or re-import the folder.")
     if path.stat().st_size == 0:
         raise AudioDecodeError(f"{path}: file is empty (0 bytes).")
-    y = None
-    try:
-        import soundfile as sf
 
-        with sf.SoundFile(str(path)) as fh:
-            native_sr = fh.samplerate
-            start = int(round(offset * native_sr))
-            n = -1 if duration is None else int(round(duration * native_sr))
-            if start:
-                fh.seek(min(start, fh.frames))
-            data = fh.read(frames=n, dtype="float32", always_2d=True)
-        y = data.mean(axis=1)
-        if native_sr != sr:
-            import soxr
 
-            y = soxr.resample(y, native_sr, sr, quality="HQ").astype(np.float32)
-    except Exception as sf_exc:  # noqa: BLE001
+# ---------------------------------------------------------------- public API
+
+def probe_duration(path: str | Path) -> float:
+    """Duration in seconds from the header (decoding only where no header gives it); raises AudioDecodeError."""
+    path = Path(path)
+    _check_file(path)
+    fmt = audio_format(path)
+    reasons = []
+    for dec in sorted(decoder_chain(path), key=lambda d: not d.header_info):
         try:
-            import warnings
+            frames, native_sr = dec.info(str(path), fmt=fmt)
+        except Exception as exc:  # noqa: BLE001 - next decoder
+            reasons.append(f"{dec.name}: {_reason(exc)}")
+            continue
+        if frames > 0 and native_sr > 0:
+            return frames / float(native_sr)
+        reasons.append(f"{dec.name}: no audio frames")
+    raise _failure(path, fmt, reasons)
 
-            import librosa
 
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                y, _ = librosa.load(str(path), sr=sr, mono=True, offset=offset, duration=duration)
-        except Exception as exc:  # noqa: BLE001
-            raise AudioDecodeError(f"{path}: cannot decode audio ({type(sf_exc).__name__}: {sf_exc}; {exc}). "
-                                   "Convert it to WAV/FLAC/OGG or remove it.") from exc
-    y = np.asarray(y, dtype=np.float32)
+def load_audio(path: str | Path, *, sr: int = SAMPLE_RATE, offset: float = 0.0,
+               duration: float | None = None, decoders: tuple[str, ...] | None = None) -> np.ndarray:
+    """Decode ``duration`` seconds (None: to the end) from ``offset`` to mono float32 at ``sr``.
+
+    Returns shape (n_samples,). The first decoder of the file's chain that reads it wins (see the
+    module docstring); ``decoders`` names another chain (benchmarks, tests). Raises AudioDecodeError
+    with a one-line reason (not found, empty, not audio, truncated or damaged, offset past the end).
+    """
+    path = Path(path)
+    _check_file(path)
+    fmt = audio_format(path)
+    offset = float(offset or 0.0)
+    reasons, y, native_sr = [], None, 0
+    for dec in decoder_chain(path, offset=offset, decoders=decoders):
+        try:
+            y, native_sr = dec.read(str(path), offset=offset, duration=duration, fmt=fmt)
+            break
+        except Exception as exc:  # noqa: BLE001 - next decoder
+            reasons.append(f"{dec.name}: {_reason(exc)}")
+    if y is None:
+        raise _failure(path, fmt, reasons)
     if y.size == 0:
         raise AudioDecodeError(f"{path}: decoded to 0 samples (offset {offset}s beyond the end?).")
+    if fmt.exact_length:
+        _check_truncation(path, y.size, native_sr, offset=offset, duration=duration)
     if not np.all(np.isfinite(y)):
         raise AudioDecodeError(f"{path}: contains NaN or infinite samples.")
-    return y
+    if native_sr != sr:
+        import soxr
+
+        y = soxr.resample(y, native_sr, sr, quality="HQ")
+    return np.asarray(y, dtype=np.float32)
+
+
+def _check_truncation(path: Path, got: int, native_sr: int, *, offset: float, duration: float | None) -> None:
+    """Raise when the header promises more frames in the window than decoded (FLAC, WAV, Ogg)."""
+    try:
+        frames, hsr = _sf_info(str(path), fmt=_OTHER)
+    except Exception:  # noqa: BLE001 - no header to compare with
+        return
+    if frames <= 0 or hsr != native_sr:
+        return
+    start, n = _window(offset, duration, native_sr)
+    expected = frames - start if n is None else min(n, frames - start)
+    if got < expected - (native_sr // 10 + expected // 100):
+        raise AudioDecodeError(
+            f"{path}: truncated: the header promises {frames / native_sr:.2f} s but decoding stops at "
+            f"{(start + got) / native_sr:.2f} s. Re-export or re-download the file, or remove it.")
 
 
 def fix_length(y: np.ndarray, *, n_samples: int) -> np.ndarray:

@@ -1,0 +1,178 @@
+"""core.audio: the decoder chain per format against the plain soundfile + soxr path, windows, failures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from core.audio import (BRUTE_SEEK_LIMIT_S, DECODERS, audio_format, decoder_chain, load_audio,
+                        probe_duration)
+from core.errors import AudioDecodeError
+
+SR = 44100
+
+
+def _music(seconds: float, *, seed: int = 0) -> np.ndarray:
+    """Stereo 44.1 kHz test signal (n, 2): a different harmonic tone per channel, vibrato, noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * SR)) / SR
+    chans = []
+    for f0 in (220.0, 330.0):
+        y = sum((0.3 / h) * np.sin(2 * np.pi * h * f0 * t + 2 * np.sin(2 * np.pi * 3 * t)) for h in range(1, 5))
+        chans.append(y + 0.02 * rng.standard_normal(t.size))
+    y = np.stack(chans, axis=1)
+    return (0.8 * y / np.abs(y).max()).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    """{ext: path} of the same 3-s stereo signal as MP3 (via libsndfile), FLAC, WAV, Ogg Vorbis, Opus."""
+    d = tmp_path_factory.mktemp("audio")
+    y = _music(3.0)
+    out = {}
+    for ext, fmt, sub in (("mp3", "MP3", "MPEG_LAYER_III"), ("flac", "FLAC", "PCM_16"), ("wav", "WAV", "PCM_16"),
+                          ("ogg", "OGG", "VORBIS")):
+        out[ext] = d / f"clip.{ext}"
+        sf.write(str(out[ext]), y, SR, format=fmt, subtype=sub)
+    import soxr
+
+    out["opus"] = d / "clip.opus"  # libsndfile's Opus takes 48 kHz
+
+    y48 = soxr.resample(y, SR, 48000)
+    sf.write(str(out["opus"]), y48, 48000, format="OGG", subtype="OPUS")
+    out["opus_in_ogg"] = d / "opus_inside.ogg"
+    sf.write(str(out["opus_in_ogg"]), y48, 48000, format="OGG", subtype="OPUS")
+    out["signal"] = y
+    return out
+
+
+def _old_path(path, *, sr: int, offset: float = 0.0, duration: float | None = None) -> np.ndarray:
+    """What load_audio did before the decoder chain: soundfile, mean over channels, soxr HQ."""
+    import soxr
+
+    with sf.SoundFile(str(path)) as fh:
+        start = int(round(offset * fh.samplerate))
+        if start:
+            fh.seek(start)
+        data = fh.read(frames=-1 if duration is None else int(round(duration * fh.samplerate)),
+                       dtype="float32", always_2d=True)
+        native = fh.samplerate
+    return soxr.resample(data.mean(axis=1), native, sr, quality="HQ").astype(np.float32)
+
+
+# ---------------------------------------------------------------- the chain per format
+
+def test_chain_order_per_format():
+    assert [d.name for d in decoder_chain("a.mp3")] == ["miniaudio", "soundfile", "librosa"]
+    assert [d.name for d in decoder_chain("a.FLAC")][0] == "miniaudio"
+    assert [d.name for d in decoder_chain("a.opus")] == ["soundfile"]
+    # a late MP3 window goes to the decoder that seeks through an index (minimp3 would decode up to it)
+    assert [d.name for d in decoder_chain("a.mp3", offset=BRUTE_SEEK_LIMIT_S + 1)][0] == "soundfile"
+    assert [d.name for d in decoder_chain("a.flac", offset=60.0)][0] == "miniaudio"
+    assert audio_format("x.unknown").decoders[0] == "soundfile"
+    assert set(DECODERS.names()) == {"miniaudio", "soundfile", "librosa"}
+
+
+@pytest.mark.parametrize("ext", ["mp3", "flac", "wav", "ogg"])
+@pytest.mark.parametrize("sr", [22050, 16000])
+def test_fast_chain_matches_the_soundfile_path(clips, ext, sr):
+    new = load_audio(clips[ext], sr=sr)
+    old = _old_path(clips[ext], sr=sr)
+    assert new.dtype == np.float32 and new.ndim == 1
+    assert len(new) == len(old) == 3 * sr  # libsndfile writes a LAME header: both decoders drop delay + padding
+    err = np.abs(new - old).max()
+    assert np.corrcoef(new, old)[0, 1] > 0.99999
+    assert err < {"mp3": 1e-4, "ogg": 1e-5}.get(ext, 1e-6), err  # FLAC/WAV are bit-identical PCM
+
+
+def test_mp3_decodes_sample_aligned_with_the_original_signal(clips):
+    """Encoder delay is removed: the decoded MP3 lines up with what was encoded (lag 0)."""
+    y = load_audio(clips["mp3"], sr=SR)
+    ref = clips["signal"].mean(axis=1)
+    assert len(y) == len(ref)
+    seg, lags = slice(SR, 2 * SR), np.arange(-600, 601)
+    xc = [np.dot(y[seg], np.roll(ref, k)[seg]) for k in lags]
+    assert lags[int(np.argmax(xc))] == 0
+    assert np.corrcoef(y[seg], ref[seg])[0, 1] > 0.99
+
+
+@pytest.mark.parametrize("ext", ["mp3", "flac", "wav", "ogg"])
+def test_every_decoder_reads_the_same_window(clips, ext):
+    full = load_audio(clips[ext], sr=22050, decoders=("soundfile",))
+    for name in ("miniaudio", "soundfile"):
+        w = load_audio(clips[ext], sr=22050, offset=1.0, duration=0.5, decoders=(name,))
+        assert len(w) == 11025
+        # resampling the window alone differs from the full decode only at its edges
+        core = slice(200, -200)
+        assert np.abs(w[core] - full[22050:33075][core]).max() < 2e-3, name
+        assert np.corrcoef(w, _old_path(clips[ext], sr=22050, offset=1.0, duration=0.5))[0, 1] > 0.9999
+
+
+def test_window_to_the_end_and_past_the_end(clips):
+    tail = load_audio(clips["mp3"], offset=2.5)
+    assert len(tail) == pytest.approx(0.5 * 22050, abs=2)
+    with pytest.raises(AudioDecodeError, match="0 samples"):
+        load_audio(clips["flac"], offset=10.0)
+    with pytest.raises(AudioDecodeError, match="0 samples"):
+        load_audio(clips["mp3"], offset=10.0, decoders=("miniaudio",))
+
+
+def test_opus_decodes_through_soundfile_also_inside_an_ogg_file(clips):
+    ref = _old_path(clips["opus"], sr=22050)
+    for key in ("opus", "opus_in_ogg"):  # stb_vorbis refuses the Opus stream, soundfile reads it
+        y = load_audio(clips[key], sr=22050)
+        assert len(y) == 3 * 22050
+        assert np.abs(y - ref).max() < 1e-6
+    mp3 = load_audio(clips["mp3"], sr=22050)
+    assert np.corrcoef(load_audio(clips["opus"], sr=22050)[2000:-2000], mp3[2000:-2000])[0, 1] > 0.95
+
+
+def test_probe_duration(clips):
+    for ext in ("mp3", "flac", "wav", "ogg", "opus"):
+        assert probe_duration(clips[ext]) == pytest.approx(3.0, abs=1e-3), ext
+
+
+# ---------------------------------------------------------------- failures: one true line
+
+def _one_line_error(path, **kw) -> str:
+    with pytest.raises(AudioDecodeError) as info:
+        load_audio(path, **kw)
+    msg = str(info.value)
+    assert "\n" not in msg and "pipe" not in msg and str(path) in msg
+    return msg
+
+
+def test_a_text_file_named_mp3_is_not_audio(tmp_path):
+    p = tmp_path / "song.mp3"
+    p.write_text("this is a text file pretending to be audio\n" * 20)
+    msg = _one_line_error(p)
+    assert "not readable as audio" in msg and "text file" in msg and "this is a text file" in msg
+    with pytest.raises(AudioDecodeError, match="text file"):
+        probe_duration(p)
+
+
+def test_random_bytes_named_mp3_have_no_audio_header(tmp_path):
+    p = tmp_path / "noise.mp3"
+    p.write_bytes(np.random.default_rng(3).integers(0, 256, 5000, dtype=np.uint8).tobytes().replace(b"\xff", b"\x00"))
+    msg = _one_line_error(p)
+    assert "not readable as audio" in msg and "no MP3 or other known audio header" in msg
+
+
+def test_truncated_files_say_truncated(clips, tmp_path):
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(clips["mp3"].read_bytes()[:300])  # ID3 + part of the first frame
+    msg = _one_line_error(cut)
+    assert "truncated or damaged MP3" in msg
+    half = tmp_path / "half.flac"
+    half.write_bytes(clips["flac"].read_bytes()[: clips["flac"].stat().st_size // 2])
+    msg = _one_line_error(half)
+    assert "truncated" in msg and "promises 3.00 s" in msg
+    # the part before the cut still decodes
+    assert len(load_audio(half, duration=0.5)) == 11025
+
+
+def test_missing_and_empty(tmp_path):
+    assert "not found" in _one_line_error(tmp_path / "nope.mp3")
+    (tmp_path / "empty.mp3").write_bytes(b"")
+    assert "empty (0 bytes)" in _one_line_error(tmp_path / "empty.mp3")
