@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -14,6 +15,8 @@ class Param:
 
     kind: "int" | "float" | "choice" | "bool" | "str"
     low/high: inclusive bounds for numbers (None = unbounded); ``low_open`` makes ``low`` exclusive.
+    allow_inf: a "float" may be ±inf (within low/high); otherwise numbers must be finite. NaN never passes.
+    An "int" given as a whole float (4.0, "4") is accepted as that int.
     """
 
     kind: str
@@ -24,6 +27,7 @@ class Param:
     help: str = ""
     low_open: bool = False
     log: bool = False  # widgets use a log-scale slider
+    allow_inf: bool = False
 
     def describe(self) -> str:
         if self.kind == "choice":
@@ -52,8 +56,9 @@ class Param:
             num = float(value)
         except (TypeError, ValueError):
             raise ParameterError(name, value=value, expected=self.describe()) from None
-        if num != num:  # NaN
-            raise ParameterError(name, value=value, expected=self.describe())
+        if math.isnan(num) or (math.isinf(num) and not (self.allow_inf and self.kind == "float")):
+            raise ParameterError(name, value=value, expected=f"a finite number: {self.describe()}",
+                                 fix="Give a plain number such as 4 or 0.001.")
         if self.kind == "int":
             if num != int(num):
                 raise ParameterError(name, value=value, expected=self.describe())

@@ -13,6 +13,11 @@ Columns (all optional except ``track_id``):
     segment         segment index (0 for whole tracks)
     source          importer layout that produced the row
 Any extra columns the user brings are kept (tabular audio features, for example).
+
+Label columns (scored by the external metrics) are ``language`` and ``genre`` plus any categorical
+column the dataset names as a label: ``label_columns(df, extra=("mood",))``, or recorded at import
+in info.json["label_columns"] (``load_dataset`` puts that list in ``tracks.attrs["label_columns"]``,
+so ``label_columns(ds.tracks)`` finds them without the caller knowing).
 """
 
 from __future__ import annotations
@@ -44,13 +49,44 @@ def _norm(name: str) -> str:
     return "".join(ch for ch in str(name).lower() if ch.isalnum())
 
 
-def match_columns(columns) -> dict[str, str]:
-    """Map canonical column names to the user's column names (first alias that matches)."""
+def check_column_map(column_map, columns=None) -> dict[str, str]:
+    """Validate a {role: user column} map (roles: COLUMN_ALIASES' keys) against ``columns`` if given.
+
+    Raises ParameterError naming the bad role or the missing column and listing what is available.
+    """
+    from core.errors import ParameterError
+
+    cmap = dict(column_map or {})
+    for role, col in cmap.items():
+        if role not in COLUMN_ALIASES:
+            raise ParameterError("column_map", value=f"{role}={col}", expected=f"ROLE=COLUMN with ROLE one of "
+                                 f"{list(COLUMN_ALIASES)}", fix="Other columns are kept as they are; name extra "
+                                 "label columns with --labels instead.")
+        if columns is not None and col not in list(columns):
+            raise ParameterError("column_map", value=f"{role}={col}", expected="a column of the CSV",
+                                 fix=f"The CSV has {list(columns)}; check the spelling (case matters).")
+    users = [c for c in cmap.values()]
+    if len(set(users)) != len(users):
+        raise ParameterError("column_map", value=cmap, expected="each column mapped to one role at most")
+    return cmap
+
+
+def match_columns(columns, *, column_map=None) -> dict[str, str]:
+    """Map canonical column names to the user's column names (first alias that matches).
+
+    column_map: {role: user column} chosen by the user; wins over the aliases (validated with
+    ``check_column_map``). A column mapped to one role is not matched to another by alias.
+    """
+    columns = list(columns)
+    out: dict[str, str] = dict(check_column_map(column_map, columns))
+    taken = set(out.values())
     by_norm = {}
     for col in columns:
-        by_norm.setdefault(_norm(col), col)
-    out: dict[str, str] = {}
+        if col not in taken:
+            by_norm.setdefault(_norm(col), col)
     for canon, aliases in COLUMN_ALIASES.items():
+        if canon in out:
+            continue
         for alias in aliases:
             if _norm(alias) in by_norm:
                 out[canon] = by_norm[_norm(alias)]
@@ -101,11 +137,28 @@ def has_audio(df: pd.DataFrame) -> bool:
     return "path" in df.columns and bool((df["path"].astype(str) != "").any())
 
 
-def label_columns(df: pd.DataFrame) -> list[str]:
-    """Label columns with at least two distinct non-empty values."""
+def is_categorical(series: pd.Series) -> bool:
+    """Text, bool or whole-number values: something a label can be (not a continuous measurement)."""
+    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+        return True
+    vals = series.dropna().to_numpy(dtype=float)
+    return bool(np.all(np.isfinite(vals)) and np.all(vals == np.round(vals)))
+
+
+def label_columns(df: pd.DataFrame, *, extra=()) -> list[str]:
+    """Label columns with at least two distinct non-empty values, in order: language, genre, then
+    the columns named in ``extra`` and in ``df.attrs["label_columns"]`` (set by load_dataset from
+    info.json) that exist and are categorical (``is_categorical``)."""
+    recorded = tuple(df.attrs.get("label_columns", ()) or ()) if hasattr(df, "attrs") else ()
     out = []
-    for col in LABEL_COLUMNS:
-        if col in df.columns and df[col].replace("", np.nan).dropna().nunique() >= 2:
+    for col in dict.fromkeys((*LABEL_COLUMNS, *recorded, *tuple(extra or ()))):
+        if col not in df.columns:
+            continue
+        s = df[col]
+        if s.dtype == object:
+            s = s.replace("", np.nan)
+        s = s.dropna()
+        if s.nunique() >= 2 and (col in LABEL_COLUMNS or is_categorical(s)):
             out.append(col)
     return out
 

@@ -208,7 +208,7 @@ def test_tabular_is_z_scored_and_availability(tmp_path):
     ds = load_dataset("tab")
     assert available_features(ds) == ["tabular"]       # no audio, no lyrics
     fs = get_features(ds, "tabular")
-    assert fs.X.shape == (5, 3) and fs.config["info"]["columns"] == ["danceability", "energy", "tempo"]
+    assert fs.X.shape == (5, 4) and fs.config["info"]["columns"] == ["danceability", "energy", "tempo", "popularity"]
     assert np.allclose(fs.X.mean(0), 0, atol=1e-6) and np.allclose(fs.X.std(0), 1, atol=1e-6)
     with pytest.raises(SchemaError, match="not available"):
         get_features(ds, "mfcc_stats")

@@ -78,7 +78,7 @@ def test_import_dataset_round_trip_keeps_unicode_and_extras(folder_ds):
     assert rows["Beta"]["lyrics"] == BANGLA
     assert float(rows["Beta"]["bpm"]) == pytest.approx(90.5)  # load_dataset reads a column with blanks as text
     assert loaded.fingerprint == ds.fingerprint
-    assert import_dataset(folder_ds / "metadata.csv").name == "songs"  # the CSV stands for its folder
+    assert import_dataset(folder_ds / "metadata.csv", replace=True).name == "songs"  # the CSV stands for its folder
     y = load_audio(rows["Alpha"]["path"])
     assert len(y) == 2 * SAMPLE_RATE
 
@@ -302,9 +302,10 @@ def messy(tmp_path, make_wav):
 def test_every_bad_input_is_skipped_with_a_reason(messy):
     res = IMPORTERS.get("folder")(messy)
     r = reasons(res)
-    assert sorted(res.tracks["title"]) == ["good", "other", "same"]
+    assert sorted(res.tracks["title"]) == ["good", "other", "same", "same"]  # both same.wav: the CSV is ambiguous
     assert by_title(res.tracks)["good"]["language"] == "English"  # first of the duplicate rows kept
-    assert Path(by_title(res.tracks)["same"]["path"]).parent.name == "x"
+    same = res.tracks[res.tracks["title"] == "same"]
+    assert sorted(Path(p).parent.name for p in same["path"]) == ["x", "y"] and set(same["language"]) == {""}
     assert "empty (0 bytes)" in r["empty.wav"]
     assert "not readable as audio" in r["notaudio.mp3"]
     assert "truncated" in r["truncated.wav"] and "2.00 s" in r["truncated.wav"] and "1.00 s" in r["truncated.wav"]
@@ -312,7 +313,8 @@ def test_every_bad_input_is_skipped_with_a_reason(messy):
     assert "too short" in r["short.wav"] and "0.50 s" in r["short.wav"]
     assert "not found" in r["metadata.csv row 3"]
     assert "duplicate" in r["metadata.csv row 4"] and "row 2" in r["metadata.csv row 4"]
-    assert "x/same.wav" in r["y/same.wav"] and "relative paths" in r["y/same.wav"]
+    row5 = r["metadata.csv row 5"]
+    assert "ambiguous" in row5 and "'x/same.wav'" in row5 and "'y/same.wav'" in row5 and "relative path" in row5
     assert len(res.skipped) == 8
 
 
@@ -357,7 +359,7 @@ def test_failed_reimport_leaves_previous_dataset_intact(folder_ds, tmp_path):
     (broken / "a.wav").write_bytes(b"")
     (broken / "b.wav").write_bytes(b"garbage" * 100)
     with pytest.raises(SchemaError) as err:
-        import_dataset(broken, name="mine")
+        import_dataset(broken, name="mine", replace=True)
     msg = str(err.value)
     assert "a.wav" in msg and "empty" in msg and "b.wav" in msg and "'mine' was not changed" in msg
     again = load_dataset("mine")
@@ -463,11 +465,11 @@ def test_cli_import_prints_summary_and_skipped(messy, capsys, cli_main):
     rc = main(["import", str(messy), "--name", "cli_ds", "--quiet"])
     out = capsys.readouterr().out
     assert rc == 0
-    assert "Imported dataset 'cli_ds'" in out and "3 rows" in out
+    assert "Imported dataset 'cli_ds'" in out and "4 rows" in out
     lang_line = next(line for line in out.splitlines() if line.strip().startswith("language:"))
-    assert sorted(lang_line.split(":", 1)[1].strip().split(", ")) == ["(none) 1", "Bangla 1", "English 1"]
+    assert sorted(lang_line.split(":", 1)[1].strip().split(", ")) == ["(none) 3", "English 1"]
     assert "Skipped 8:" in out and "truncated.wav: truncated" in out and "metadata.csv row 3" in out
-    assert len(load_dataset("cli_ds").tracks) == 3  # 2 s clips, default 30 s segments: one segment each
+    assert len(load_dataset("cli_ds").tracks) == 4  # 2 s clips, default 30 s segments: one segment each
     assert set(load_dataset("cli_ds").tracks["parent_id"]) != {""}
 
 

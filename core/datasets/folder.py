@@ -7,21 +7,28 @@ with aliases (``core.schema.match_columns``: ``lang``, ``Language``, ``track_nam
 columns are kept. Lyrics may also come from ``lyrics/<stem>.txt``.
 
 Every bad input is skipped with a reason (``SkippedItem``) and the rest imported: unreadable,
-empty, truncated or non-audio files; clips shorter than ``min_seconds``; CSV rows that match no
-file; a CSV that is not UTF-8 (the audio is imported without it); duplicate rows or files the CSV
-cannot tell apart (the first is kept). CSV row numbers count the header as row 1, as a spreadsheet
-does.
+empty, truncated (WAV, Ogg, libsndfile formats) or non-audio files; folders that cannot be opened,
+broken or looping symbolic links; clips shorter than ``min_seconds``; CSV rows that match no file;
+a CSV that is not UTF-8 or UTF-16 (the audio is imported without it); duplicate rows (the first is
+kept); a CSV row naming a file name that several subfolders hold (the files are imported without
+that row's metadata, and the row is reported naming every candidate); repeated column names (the
+first such column is used). File names are compared in Unicode NFC, so a CSV written on one system
+matches files stored decomposed (NFD, macOS) and vice versa. CSV row numbers count the header as
+row 1, as a spreadsheet does.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import io
 import math
 import os
+import stat
 import struct
 import threading
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +100,41 @@ def _wav_truncation(path: Path) -> str | None:
     return None
 
 
+OGG_SUFFIXES = (".ogg", ".oga", ".opus")
+_OGG_TAIL = 70_000  # > the largest Ogg page (27 + 255 + 255 * 255 bytes)
+
+
+def _ogg_truncation(path: Path) -> str | None:
+    """For Ogg files: the last page must end exactly at the end of the file and carry the end-of-stream
+    flag. libsndfile reports a cut file's duration as what remains, so nothing else notices."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        if fh.read(4) != b"OggS":
+            return None
+        start = max(0, size - _OGG_TAIL)
+        fh.seek(start)
+        tail = fh.read()
+    pos = tail.rfind(b"OggS")
+    while pos >= 0:
+        hdr = tail[pos:pos + 27]
+        if len(hdr) == 27 and hdr[4] == 0:  # stream structure version 0
+            nseg = hdr[26]
+            table = tail[pos + 27:pos + 27 + nseg]
+            end = start + pos + 27 + nseg + sum(table)
+            if len(table) < nseg or end > size:
+                return ("truncated: the file ends in the middle of its last Ogg page (it was cut short). "
+                        "Re-export or re-download the file, or remove it.")
+            if end < size:
+                return (f"truncated or damaged: {size - end} bytes after the last complete Ogg page are not a "
+                        "page. Re-export or re-download the file, or remove it.")
+            if not hdr[5] & 0x04:
+                return ("truncated: the Ogg stream stops without its end-of-stream marker (the file was cut "
+                        "short). Re-export or re-download the file, or remove it.")
+            return None
+        pos = tail.rfind(b"OggS", 0, pos)
+    return None
+
+
 @contextlib.contextmanager
 def _quiet_c_stderr(enabled: bool):
     """Silence C-level stderr (libmpg123 prints a harmless warning on every MP3 seek)."""
@@ -154,7 +196,8 @@ def check_audio(path: str | Path) -> float:
     """Validate an audio file cheaply and return its duration in seconds.
 
     Uses ``core.audio.probe_duration`` (header only for libsndfile formats), then catches truncated
-    files: WAV data-chunk size vs file size, and a read of the last block for other formats.
+    files: WAV data-chunk size vs file size, the last Ogg page (complete, end-of-stream flag), and a
+    read of the last block for other formats.
     Raises AudioDecodeError with a message that says what is wrong and how to fix it.
     """
     path = Path(path)
@@ -169,6 +212,7 @@ def check_audio(path: str | Path) -> float:
         if not math.isfinite(duration) or duration <= 0:
             raise AudioDecodeError(f"{path}: no audio frames.")
         problem = _wav_truncation(path) if path.suffix.lower() in (".wav", ".wave") else None
+        problem = problem or (_ogg_truncation(path) if path.suffix.lower() in OGG_SUFFIXES else None)
         problem = problem or _tail_truncation(path)
     if problem:
         raise AudioDecodeError(f"{path}: {problem}")
@@ -183,19 +227,129 @@ def _hidden(rel: Path) -> bool:
     return any(part.startswith(".") or part in SKIP_DIRS for part in rel.parts)
 
 
+@dataclass
+class Scan:
+    """What ``scan_tree`` found: audio files, other files, and entries it could not use (with why)."""
+
+    audio: list[Path] = field(default_factory=list)
+    other: list[Path] = field(default_factory=list)
+    unreadable: list[SkippedItem] = field(default_factory=list)
+
+
+def _os_reason(exc: OSError, *, folder: bool) -> str:
+    what = "folder" if folder else "file"
+    if isinstance(exc, PermissionError):
+        return (f"cannot open this {what}: permission denied, so {'its files were' if folder else 'it was'} not "
+                "imported. Give your user read access, or import a folder you own.")
+    if exc.errno == errno.ELOOP:
+        return "a symbolic link that loops back on itself; skipped. Remove or fix the link."
+    return (f"cannot read this {what} ({exc.strerror or exc}); {'its files were' if folder else 'it was'} "
+            "not imported.")
+
+
+def scan_tree(root: Path) -> Scan:
+    """Audio and other files under ``root`` (symbolic links followed, each real folder visited once),
+    sorted by relative path; hidden files and folders ignored. Never raises for one bad entry: folders
+    that cannot be opened, broken or looping links and unreadable files are listed in ``unreadable``."""
+    root = Path(root)
+    scan = Scan()
+    seen_dirs: set[tuple[int, int]] = set()
+    found: list[tuple[str, Path]] = []
+
+    def rel_of(p: str) -> str:
+        return Path(os.path.relpath(p, root)).as_posix()
+
+    def on_error(exc: OSError) -> None:
+        where = rel_of(exc.filename) if exc.filename else str(root)
+        scan.unreadable.append(SkippedItem(where, _os_reason(exc, folder=True)))
+
+    try:
+        st = os.stat(root)
+        seen_dirs.add((st.st_dev, st.st_ino))
+    except OSError as exc:
+        on_error(exc)
+        return scan
+    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=True):
+        keep = []
+        for d in sorted(dirnames):
+            full = os.path.join(dirpath, d)
+            if d.startswith(".") or d in SKIP_DIRS:
+                continue
+            try:
+                st = os.stat(full)
+            except OSError as exc:
+                scan.unreadable.append(SkippedItem(rel_of(full), _os_reason(exc, folder=True)))
+                continue
+            if (st.st_dev, st.st_ino) in seen_dirs:
+                if os.path.islink(full):
+                    scan.unreadable.append(SkippedItem(rel_of(full), (
+                        f"a symbolic link to a folder already scanned ({os.path.realpath(full)}); skipped so its "
+                        "files are not imported twice (or forever, for a link that loops).")))
+                continue
+            seen_dirs.add((st.st_dev, st.st_ino))
+            keep.append(d)
+        dirnames[:] = keep
+        for name in filenames:
+            if name.startswith("."):
+                continue
+            full = os.path.join(dirpath, name)
+            try:
+                st = os.stat(full)
+            except FileNotFoundError:
+                target = os.readlink(full) if os.path.islink(full) else "?"
+                scan.unreadable.append(SkippedItem(rel_of(full), (
+                    f"a broken symbolic link: it points to '{target}', which does not exist. Fix or remove the link.")))
+                continue
+            except OSError as exc:
+                scan.unreadable.append(SkippedItem(rel_of(full), _os_reason(exc, folder=False)))
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            if not os.access(full, os.R_OK):
+                scan.unreadable.append(SkippedItem(rel_of(full), _os_reason(PermissionError(errno.EACCES, "denied"),
+                                                                            folder=False)))
+                continue
+            found.append((rel_of(full), Path(full)))
+    for _, p in sorted(found, key=lambda t: t[0]):
+        (scan.audio if p.suffix.lower() in AUDIO_EXTENSIONS else scan.other).append(p)
+    scan.unreadable.sort(key=lambda s: s.item)
+    return scan
+
+
 def scan_files(root: Path) -> tuple[list[Path], list[Path]]:
-    """(audio files, other files) under ``root``, sorted by relative path; hidden files ignored."""
-    audio, other = [], []
-    for p in sorted(root.rglob("*"), key=lambda q: q.relative_to(root).as_posix()):
-        rel = p.relative_to(root)
-        if _hidden(rel) or not p.is_file():
-            continue
-        (audio if p.suffix.lower() in AUDIO_EXTENSIONS else other).append(p)
-    return audio, other
+    """(audio files, other files) under ``root``, sorted by relative path; hidden files ignored.
+    Entries that cannot be read are left out (``scan_tree`` lists them)."""
+    scan = scan_tree(root)
+    return scan.audio, scan.other
+
+
+def utf16_encoding(data: bytes) -> str | None:
+    """'utf-16' (with a BOM), 'utf-16-le' or 'utf-16-be' (no BOM: NUL bytes in every other position of
+    mostly-ASCII text, as Excel's "Unicode text" writes), or None for anything else."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") and not data.startswith(b"\xff\xfe\x00\x00"):
+        return "utf-16"
+    head = data[:4096]
+    if len(head) >= 4 and len(head) % 2 == 0 or len(head) >= 5:
+        head = head[:len(head) - len(head) % 2]
+        even, odd = head[0::2], head[1::2]
+        if odd.count(0) >= 0.9 * len(odd) and even.count(0) <= 0.1 * len(even):
+            return "utf-16-le"
+        if even.count(0) >= 0.9 * len(even) and odd.count(0) <= 0.1 * len(odd):
+            return "utf-16-be"
+    return None
 
 
 def decode_utf8(data: bytes, *, item: str, consequence: str) -> tuple[str | None, SkippedItem | None]:
-    """Decode bytes as UTF-8 (a BOM is allowed); on failure say where and how to fix it."""
+    """Decode bytes as UTF-8 (a BOM is allowed) or as UTF-16 when it is that (BOM or NUL pattern);
+    on failure say where and how to fix it."""
+    enc16 = utf16_encoding(data)
+    if enc16:
+        try:
+            return data.decode(enc16).lstrip("\ufeff"), None
+        except UnicodeDecodeError as exc:
+            return None, SkippedItem(item, (
+                f"looks like UTF-16 text but byte offset {exc.start} cannot be decoded as {enc16.upper()}. "
+                f"Re-save it as UTF-8 (Excel: 'CSV UTF-8'). {consequence}"))
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
@@ -252,11 +406,17 @@ def read_csv_table(path: Path, *, consequence: str = "The audio was imported wit
         records.pop(0)
     if not records:
         return None, [SkippedItem(name, f"the CSV is empty (no header row). {consequence}")]
-    header, seen = [], defaultdict(int)
+    header, positions = [], defaultdict(list)
     for i, col in enumerate(records[0]):
         col = col.strip() or f"column_{i + 1}"
-        seen[col] += 1
-        header.append(col if seen[col] == 1 else f"{col}.{seen[col] - 1}")
+        positions[col].append(i)
+        header.append(col)
+    for col, where in positions.items():
+        if len(where) > 1:
+            skipped.append(SkippedItem(f"{name} column '{col}'", (
+                f"the header names {len(where)} columns '{col}' (columns {', '.join(str(w + 1) for w in where)}); "
+                f"the first (column {where[0] + 1}) was used and the others ignored. Rename them to keep them all.")))
+    first_of = [i for i, col in enumerate(header) if positions[col][0] == i]
     body, rows = [], []
     for idx, rec in enumerate(records[1:], start=2):
         if not any(c.strip() for c in rec):
@@ -266,9 +426,10 @@ def read_csv_table(path: Path, *, consequence: str = "The audio was imported wit
                 f"has {len(rec)} fields but the header has {len(header)} (an unquoted comma or delimiter in a "
                 "value?). Quote that value or fix the row.")))
             continue
-        body.append(rec + [""] * (len(header) - len(rec)))
+        rec = rec + [""] * (len(header) - len(rec))
+        body.append([rec[i] for i in first_of])
         rows.append(idx)
-    df = pd.DataFrame(body, columns=header, dtype=object)
+    df = pd.DataFrame(body, columns=[header[i] for i in first_of], dtype=object)
     return CsvTable(name=name, df=df, rows=rows), skipped
 
 
@@ -276,9 +437,12 @@ def csv_header(path: Path) -> list[str]:
     """Column names of a CSV (best effort, any encoding), for layout detection."""
     try:
         with open(path, "rb") as fh:
-            first = fh.readline(1 << 16).decode("utf-8-sig", errors="replace").strip("\r\n")
+            data = fh.read(1 << 16)
     except OSError:
         return []
+    enc16 = utf16_encoding(data)
+    text = data.decode(enc16, errors="replace").lstrip("\ufeff") if enc16 else data.decode("utf-8-sig", errors="replace")
+    first = text.split("\n", 1)[0].strip("\r")
     try:
         return [c.strip() for c in next(csv.reader([first], delimiter=_sniff_delimiter(first)))]
     except (csv.Error, StopIteration):
@@ -317,33 +481,37 @@ def reserved_rename(col: str) -> str:
 # Matching CSV rows to files
 # ----------------------------------------------------------------------------------------------
 
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
 def _clean_ref(value: str, root: Path) -> str:
-    v = str(value).strip().replace("\\", "/")
+    v = nfc(str(value)).strip().replace("\\", "/")
     while v.startswith("./"):
         v = v[2:]
     p = Path(v)
     if p.is_absolute():
         try:
-            return p.resolve().relative_to(root.resolve()).as_posix()
+            return nfc(p.resolve().relative_to(root.resolve()).as_posix())
         except (ValueError, OSError):
-            return p.name
+            return nfc(p.name)
     return v
 
 
 class FileIndex:
-    """Find audio files from the names a CSV gives them."""
+    """Find audio files from the names a CSV gives them (names compared in Unicode NFC)."""
 
     def __init__(self, root: Path, files: list[Path]):
         self.root = root
         self.rel = {f: f.relative_to(root).as_posix() for f in files}
-        self.by_rel = {r: f for f, r in self.rel.items()}
+        self.by_rel = {nfc(r): f for f, r in self.rel.items()}
         self.by_rel_lower: dict[str, list[Path]] = defaultdict(list)
         self.by_name: dict[str, list[Path]] = defaultdict(list)
         self.by_stem: dict[str, list[Path]] = defaultdict(list)
         for f, r in self.rel.items():
-            self.by_rel_lower[r.lower()].append(f)
-            self.by_name[f.name.lower()].append(f)
-            self.by_stem[f.stem.lower()].append(f)
+            self.by_rel_lower[nfc(r).lower()].append(f)
+            self.by_name[nfc(f.name).lower()].append(f)
+            self.by_stem[nfc(f.stem).lower()].append(f)
 
     def find(self, value: str) -> tuple[list[Path], bool]:
         """(candidate files, exact) for a CSV cell; exact means the relative path named one file."""
@@ -376,11 +544,14 @@ class Metadata:
     csv_name: str = ""
 
 
-def attach_metadata(table: CsvTable, index: FileIndex) -> Metadata:
-    """Match each CSV row to one audio file; report rows without a file, duplicates, ambiguities."""
+def attach_metadata(table: CsvTable, index: FileIndex, *, column_map=None) -> Metadata:
+    """Match each CSV row to one audio file; report rows without a file, duplicates, ambiguities.
+
+    column_map: {role: CSV column} chosen by the user (see core.schema.match_columns).
+    """
     meta = Metadata(csv_name=table.name)
     df = table.df
-    cmap = match_columns(df.columns)
+    cmap = match_columns(df.columns, column_map=column_map)
     path_col = cmap.get("path")
     if path_col is None:
         expected = ", ".join(COLUMN_ALIASES["path"][:6])
@@ -412,13 +583,14 @@ def attach_metadata(table: CsvTable, index: FileIndex) -> Metadata:
             target = cands[0]
         else:
             free = [c for c in cands if c not in exact_claimed] or cands
+            if len(free) > 1:
+                names = ", ".join(f"'{index.rel[c]}'" for c in free[:6]) + (" …" if len(free) > 6 else "")
+                meta.skipped.append(SkippedItem(item, (
+                    f"ambiguous: '{ref}' matches {len(free)} files ({names}); all of them were imported without "
+                    f"this row's metadata. Write the relative path (e.g. '{index.rel[free[0]]}') in the CSV's "
+                    f"'{path_col}' column to attach it to one.")))
+                continue
             target = free[0]
-            for other in free[1:]:
-                if other not in meta.excluded and other not in owner:
-                    meta.excluded[other] = (
-                        f"{item} names only '{ref}', which matches {len(free)} files "
-                        f"({', '.join(index.rel[c] for c in free[:4])}); the first, '{index.rel[target]}', was kept. "
-                        "Write relative paths in the CSV's file column to import each of them.")
         if target in owner:
             first = owner[target]
             meta.skipped.append(SkippedItem(item, (
@@ -476,17 +648,22 @@ def read_lyrics(lyrics_dir: Path | None, stem: str, root: Path) -> tuple[str, Sk
 
 def import_tree(path: str | Path, *, layout: str, min_seconds: float = 1.0, segment_seconds: float | None = None,
                 progress=None, genre_from_folder: bool = False, csv_path: str | Path | None = None,
-                prefer_csv=None, use_csv: bool = True, lyrics_dir: str | Path | None = "lyrics") -> ImportResult:
+                prefer_csv=None, use_csv: bool = True, lyrics_dir: str | Path | None = "lyrics",
+                column_map=None) -> ImportResult:
     """Import the audio files under ``path`` (see the module docstring). Returns an ImportResult.
 
     genre_from_folder: the first folder level under the root is each file's genre (GTZAN); a CSV
         genre that disagrees skips the file. csv_path: the metadata CSV (default: picked at the root).
     lyrics_dir: folder (relative to the root) holding ``<stem>.txt`` lyrics; used when the CSV has none.
+    column_map: {role: CSV column}, e.g. {"genre": "genre_en"}; a named column missing from the CSV
+        raises ParameterError.
     """
     check_import_params(min_seconds=min_seconds, segment_seconds=segment_seconds)
     root, given_csv = resolve_root(path)
     skipped: list[SkippedItem] = []
-    audio, others = scan_files(root)
+    scan = scan_tree(root)
+    audio, others = scan.audio, scan.other
+    skipped += scan.unreadable
     for p in others:
         if p.suffix.lower() not in QUIET_EXTENSIONS:
             skipped.append(SkippedItem(p.relative_to(root).as_posix(), (
@@ -503,7 +680,7 @@ def import_tree(path: str | Path, *, layout: str, min_seconds: float = 1.0, segm
                                                          if csv_file.is_relative_to(root) else csv_file.name))
         skipped += problems
         if table is not None:
-            meta = attach_metadata(table, index)
+            meta = attach_metadata(table, index, column_map=column_map)
             skipped += meta.skipped
     lyr_dir = (root / lyrics_dir) if lyrics_dir and (root / lyrics_dir).is_dir() else None
 
@@ -565,18 +742,19 @@ def import_tree(path: str | Path, *, layout: str, min_seconds: float = 1.0, segm
     extra_cols = [c for c in meta.columns if c not in base_cols]
     tracks = pd.DataFrame(rows, columns=base_cols + extra_cols)
     tracks = coerce_numeric(tracks, extra_cols)
+    unrecognised = [c for c in extra_cols if not pd.api.types.is_numeric_dtype(tracks[c])]
     if segment_seconds:
         tracks = segment_tracks(tracks, segment_seconds=segment_seconds, min_seconds=min_seconds)
     if not audio:
         skipped.insert(0, SkippedItem(str(root), (
             f"no audio files found (looked for {', '.join(AUDIO_EXTENSIONS)} in all subfolders). "
             "Check the folder, or use --layout tabular for a CSV of audio features.")))
-    return ImportResult(tracks=tracks, skipped=skipped, layout=layout, source=str(root))
+    return ImportResult(tracks=tracks, skipped=skipped, layout=layout, source=str(root), unrecognised=unrecognised)
 
 
 @IMPORTERS.register("folder")
 def import_folder(path: Path, *, min_seconds: float = 1.0, segment_seconds: float | None = None, progress=None,
-                  csv_path: str | Path | None = None) -> ImportResult:
+                  csv_path: str | Path | None = None, column_map=None) -> ImportResult:
     """Audio files found recursively + an optional metadata CSV (see the module docstring)."""
     return import_tree(path, layout="folder", min_seconds=min_seconds, segment_seconds=segment_seconds,
-                       progress=progress, csv_path=csv_path)
+                       progress=progress, csv_path=csv_path, column_map=column_map)

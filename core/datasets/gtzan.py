@@ -15,7 +15,7 @@ from core.datasets.folder import import_tree
 
 @IMPORTERS.register("gtzan")
 def import_gtzan(path: Path, *, min_seconds: float = 1.0, segment_seconds: float | None = None, progress=None,
-                 csv_path: str | Path | None = None) -> ImportResult:
+                 csv_path: str | Path | None = None, column_map=None) -> ImportResult:
     """Genre folders of audio files (GTZAN style); see the module docstring."""
     return import_tree(path, layout="gtzan", min_seconds=min_seconds, segment_seconds=segment_seconds,
-                       progress=progress, genre_from_folder=True, csv_path=csv_path)
+                       progress=progress, genre_from_folder=True, csv_path=csv_path, column_map=column_map)

@@ -26,7 +26,8 @@ def is_jamendo_header(columns) -> bool:
 
 @IMPORTERS.register("jamendo")
 def import_jamendo(path: Path, *, min_seconds: float = 1.0, segment_seconds: float | None = None, progress=None,
-                   csv_path: str | Path | None = None) -> ImportResult:
+                   csv_path: str | Path | None = None, column_map=None) -> ImportResult:
     """JamendoLyrics-style CSV + audio + ``lyrics/<stem>.txt``; see the module docstring."""
     return import_tree(path, layout="jamendo", min_seconds=min_seconds, segment_seconds=segment_seconds,
-                       progress=progress, csv_path=csv_path, prefer_csv=is_jamendo_header, lyrics_dir="lyrics")
+                       progress=progress, csv_path=csv_path, prefer_csv=is_jamendo_header, lyrics_dir="lyrics",
+                       column_map=column_map)
