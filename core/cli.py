@@ -19,6 +19,8 @@ COMMAND_MODULES = (
     "core.training",            # train
     "core.cluster_cli",         # cluster
     "core.experiments",         # grid
+    "core.features.musicnn.cli",  # tags
+    "core.langid",              # langid
 )
 
 

@@ -15,15 +15,23 @@ CONTRACT (used by models, representations and pages):
 
     get_features(dataset, name, *, progress=None, cancel=None, jobs=None) -> FeatureSet
     available_features(dataset) -> list[str]   # names that make sense for this dataset
-    FEATURES: Registry of FeatureSpec(name, label, kind "audio"|"lyrics"|"tabular", shape, help)
+    FEATURES: Registry of FeatureSpec(name, label, kind "audio"|"lyrics"|"tabular"|"musicnn_mtt"|"musicnn_msd",
+                                      shape, help, on_demand)
 
 Additions beyond the contract (all keyword-only, all optional):
     get_features(..., config=FeatureConfig(...))   non-default parameters (clip length, SVD size…)
     extract_all(dataset, *, progress, cancel, jobs, names=None, config=None) -> dict[str, FeatureSet]
+    default_features(dataset) -> list[str]     # what extract_all / `extract` compute unless named: the
+                                               # available features minus the on-demand (musicnn) ones
     feature_config(config=None) -> dict            every parameter + the log-mel normalization, JSON-ready
     compute_logmel(y, *, sr, pooled=False) -> (128, T) in [0, 1];  logmel_to_audio(x, *, sr) -> (n,)
     tokenize_lyrics(text) -> list[str]
     python -m core extract --dataset NAME [--jobs N] [--features a,b]
+
+Pretrained features (core.features.musicnn): ``musicnn_mtt`` / ``musicnn_msd`` (400-D embedding: the
+penultimate layer's mean and max over 3-s patches) and ``musicnn_mtt_tags`` / ``musicnn_msd_tags``
+(50 tag probabilities), from musicnn's checkpoints run in PyTorch (CUDA → MPS → CPU). Available only
+when the checkpoints are installed (``make run``) and the dataset has audio; on demand only.
 
 All audio features come from ONE pass per clip (decode + one STFT; see core.features.spectral): the
 first request for any audio feature computes and caches all of them; later requests read the cache
@@ -39,8 +47,8 @@ from core.features.tabular import TabularConfig
 
 __all__ = [
     "FEATURES", "FEATURES_VERSION", "FeatureConfig", "FeatureSet", "FeatureSpec", "LyricsConfig", "SpectralConfig",
-    "TabularConfig", "available_features", "compute_logmel", "extract_all", "feature_config", "get_features",
-    "logmel_to_audio", "register_cli", "tokenize_lyrics",
+    "TabularConfig", "available_features", "compute_logmel", "default_features", "extract_all", "feature_config",
+    "get_features", "logmel_to_audio", "register_cli", "tokenize_lyrics",
 ]
 
 
@@ -64,10 +72,18 @@ def available_features(dataset) -> list[str]:
     return available(dataset)
 
 
+def default_features(dataset) -> list[str]:
+    """The available features that "extract every feature" computes: all but the on-demand ones
+    (the pretrained musicnn networks, slow on a CPU; ask for them by name)."""
+    from core.features.extract import default_names
+
+    return default_names(dataset)
+
+
 def extract_all(dataset, *, progress=None, cancel=None, jobs: int | None = None, names=None,
                 config: FeatureConfig | None = None) -> dict[str, FeatureSet]:
-    """Every available feature (or ``names``): one audio pass, then lyrics and tabular."""
-    wanted = list(names) if names is not None else available_features(dataset)
+    """Every default feature (or ``names``): one audio pass, then lyrics and tabular (musicnn only by name)."""
+    wanted = list(names) if names is not None else default_features(dataset)
     for n in wanted:
         FEATURES.get(n)
     return {n: get_features(dataset, n, progress=progress, cancel=cancel, jobs=jobs, config=config) for n in wanted}
@@ -88,7 +104,9 @@ def feature_config(config: FeatureConfig | None = None) -> dict:
 def register_cli(sub) -> None:
     p = sub.add_parser("extract", help="compute and cache features of a dataset",
                        description="Compute every feature of a dataset (or --features a,b) into the workspace cache. "
-                                   "Interrupted runs resume from the last saved chunk.")
+                                   "Interrupted runs resume from the last saved chunk. The pretrained musicnn "
+                                   "features (musicnn_mtt, musicnn_msd and their _tags) are computed only when "
+                                   "named in --features.")
     p.add_argument("--dataset", required=True, help="dataset name (see the workspace's datasets/)")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     p.add_argument("--features", default="", help=f"comma-separated subset of {FEATURES.names()}")
@@ -106,7 +124,7 @@ def _cli_extract(args) -> int:
     ds = load_dataset(args.dataset)
     if args.jobs is not None and args.jobs < 1:
         raise ParameterError("--jobs", value=args.jobs, expected="a positive int")
-    names = [n.strip() for n in args.features.split(",") if n.strip()] or available_features(ds)
+    names = [n.strip() for n in args.features.split(",") if n.strip()] or default_features(ds)
     for n in names:
         FEATURES.get(n)
     print(f"dataset {ds.name}: {len(ds.tracks)} tracks; features: {', '.join(names)}")

@@ -37,16 +37,35 @@ def init() -> None:
         pass
 
 
+def _reason(exc: Exception) -> str:
+    msg = str(exc)
+    return msg if type(exc).__name__ == "AudioDecodeError" else f"{type(exc).__name__}: {msg}"
+
+
 def extract_row(path: str, offset: float, duration: float | None, config: spectral.SpectralConfig):
     """Decode one row and compute its bundle. → ("ok", {name: array}) or ("error", reason). Never raises."""
     try:
         y = spectral.load_clip(path, offset=offset, duration=duration, config=config)
         return "ok", spectral.extract_clip(y, config=config)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the dataset
-        msg = str(exc)
-        if type(exc).__name__ != "AudioDecodeError":
-            msg = f"{type(exc).__name__}: {msg}"
-        return "error", msg
+        return "error", _reason(exc)
+
+
+def musicnn_row(path: str, offset: float, duration: float | None, kind: str, model: str, device: str,
+                clip_s: float):
+    """One row through a musicnn tagger (the same excerpt as the audio pass: at most ``clip_s`` s from
+    ``offset``, decoded at 16 kHz). → ("ok", {kind: (2·D,) embedding, kind_tags: (50,)}) or ("error", reason)."""
+    try:
+        from core.audio import load_audio
+        from core.features.musicnn import SR
+        from core.features.musicnn.embed import embed_clip
+
+        dur = clip_s if duration is None or not np.isfinite(duration) or duration <= 0 else min(duration, clip_s)
+        y = load_audio(path, sr=SR, offset=float(offset or 0.0), duration=dur)
+        out = embed_clip(y, model=model, device=device)
+        return "ok", {kind: out["embedding"], f"{kind}_tags": out["tags"]}
+    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the dataset
+        return "error", _reason(exc)
 
 
 def floor_row(path: str, offset: float, duration: float | None, config: spectral.SpectralConfig):

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from core.errors import ParameterError
+from core.features import musicnn
 from core.features.lyrics import LyricsConfig
 from core.features.spectral import SpectralConfig
 from core.features.tabular import TabularConfig
@@ -41,9 +42,10 @@ class FeatureSet:
 class FeatureSpec:
     name: str
     label: str
-    kind: str                      # "audio" | "lyrics" | "tabular"
+    kind: str                      # its group in extract.GROUPS: "audio" | "lyrics" | "tabular" | "musicnn_mtt" | …
     shape: tuple                   # per-track shape at the default config (tabular: (n_columns,) → (-1,))
     help: str = ""
+    on_demand: bool = False        # True: computed when asked for by name, left out of "extract every feature"
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,9 @@ FEATURES: Registry = Registry("feature")
 _S = SpectralConfig().shapes()
 
 
-def _add(name: str, label: str, kind: str, shape: tuple, help: str) -> None:
-    FEATURES.add(name, FeatureSpec(name=name, label=label, kind=kind, shape=tuple(shape), help=help))
+def _add(name: str, label: str, kind: str, shape: tuple, help: str, on_demand: bool = False) -> None:
+    FEATURES.add(name, FeatureSpec(name=name, label=label, kind=kind, shape=tuple(shape), help=help,
+                                   on_demand=on_demand))
 
 
 _add("mfcc_stats", "MFCC mean + std (80-D)", "audio", _S["mfcc_stats"],
@@ -94,3 +97,19 @@ _add("lyrics_tfidf", "Lyrics TF-IDF (5000-D)", "lyrics", (LyricsConfig().max_fea
      "Word 1–2-gram TF-IDF, dense, zero-padded to max_features columns (report 000).")
 _add("tabular", "Tabular audio features (z-scored)", "tabular", (-1,),
      "The numeric columns of the track table (danceability, energy, tempo, …), z-scored (report 000).")
+
+
+def _add_musicnn(kind: str, model: str, short: str) -> None:
+    m = musicnn.MODELS.get(model)
+    note = (f" Pretrained network, trained on {m.trained_on}. Needs musicnn's checkpoints (installed by "
+            "`make run`); on a CPU it is slower than the spectral pass, so it is computed only when asked for.")
+    _add(kind, f"musicnn {short} embedding ({2 * m.embedding_dim}-D)", kind, (2 * m.embedding_dim,),
+         f"musicnn's penultimate layer ({m.embedding_dim}-D) on 3-s patches of a 16 kHz mel spectrogram, averaged "
+         f"and max-pooled over the clip (Pons & Serra, 'musicnn', 2019).{note}", on_demand=True)
+    _add(f"{kind}_tags", f"musicnn {short} tag probabilities ({len(m.labels)}-D)", kind, (len(m.labels),),
+         f"The probability of each of musicnn's {len(m.labels)} {short} tags ({', '.join(m.labels[:6])}, …), "
+         f"averaged over 3-s patches.{note}", on_demand=True)
+
+
+_add_musicnn("musicnn_mtt", "MTT_musicnn", "MagnaTagATune")
+_add_musicnn("musicnn_msd", "MSD_musicnn", "Million Song Dataset")

@@ -10,7 +10,10 @@ Layout (``workspace()/features/<dataset>/``)::
                                        finished audio chunks of an interrupted run (reused on rerun)
 
 A *group* is everything one pass computes: ``audio`` (all spectral features from one decode + one
-STFT per clip), ``lyrics`` (lyrics, lyrics_tfidf) and ``tabular``. Groups live in ``GROUPS``.
+STFT per clip), ``lyrics`` (lyrics, lyrics_tfidf), ``tabular``, and one group per pretrained musicnn
+tagger (``musicnn_mtt``, ``musicnn_msd``: embedding + tags from one 16 kHz decode per clip). Groups
+live in ``GROUPS``; a feature's ``kind`` names its group. ``run_rows`` is the per-clip, chunked,
+resumable, parallel loop the audio and musicnn groups share.
 """
 
 from __future__ import annotations
@@ -65,6 +68,21 @@ def _has_audio(tracks) -> bool:
     return "path" in tracks.columns and bool((tracks["path"].astype(str) != "").any())
 
 
+def _audio_rows(dataset) -> tuple[list, list]:
+    """What an audio pass reads: (track ids, paths, offsets, durations) and each file's (size, mtime)."""
+    t = dataset.tracks
+    stats = []
+    for p in t["path"].astype(str):
+        try:
+            st = os.stat(p) if p else None
+            stats.append([st.st_size, st.st_mtime_ns] if st else None)
+        except OSError:
+            stats.append(None)
+    rows = [t["track_id"].astype(str).tolist(), t["path"].astype(str).tolist(),
+            [float(x) for x in t["offset_s"]], [None if x != x else float(x) for x in t["duration_s"]]]
+    return rows, stats
+
+
 class AudioGroup:
     """Every spectral feature from one decode + one STFT per clip, in parallel, resumable."""
 
@@ -80,17 +98,7 @@ class AudioGroup:
         return cfg.spectral.describe()
 
     def fingerprint(self, dataset, cfg: FeatureConfig) -> str:
-        t = dataset.tracks
-        stats = []
-        for p in t["path"].astype(str):
-            try:
-                st = os.stat(p) if p else None
-                stats.append([st.st_size, st.st_mtime_ns] if st else None)
-            except OSError:
-                stats.append(None)
-        rows = [t["track_id"].astype(str).tolist(), t["path"].astype(str).tolist(),
-                [float(x) for x in t["offset_s"]], [None if x != x else float(x) for x in t["duration_s"]]]
-        return fingerprint("audio", dataset.fingerprint, rows, stats, cfg.spectral, version=FEATURES_VERSION)
+        return fingerprint("audio", dataset.fingerprint, *_audio_rows(dataset), cfg.spectral, version=FEATURES_VERSION)
 
     def compute(self, dataset, cfg: FeatureConfig, *, group_fp: str, progress, cancel, jobs) -> GroupResult:
         return run_audio(dataset, cfg, group_fp=group_fp, progress=progress, cancel=cancel, jobs=jobs)
@@ -165,9 +173,66 @@ class TabularGroup:
         return GroupResult(arrays=out["arrays"], valid=out["valid"], info=out["info"])
 
 
+class MusicnnGroup:
+    """One pretrained musicnn tagger: its embedding and tag probabilities per clip (core.features.musicnn).
+
+    Its own 16 kHz decode of the same excerpt the audio pass reads (offset_s, at most
+    ``spectral.clip_s`` seconds); resumable and parallel like the audio pass (run_rows). On a CUDA or
+    MPS device the rows run in this process, one clip at a time on the accelerator; on CPU in
+    ``jobs`` worker processes of one thread each.
+    """
+
+    def __init__(self, kind: str, model: str):
+        self.kind, self.model = kind, model
+
+    def names(self) -> list[str]:
+        return [n for n, s in FEATURES.items() if s.kind == self.kind]
+
+    def unavailable(self, dataset) -> str:
+        from core.features.musicnn import missing_reason
+
+        return missing_reason(self.model) or AudioGroup().unavailable(dataset)
+
+    def config(self, cfg: FeatureConfig) -> dict:
+        from core.features import musicnn as M
+
+        spec = M.MODELS.get(self.model)
+        return {"model": self.model, "trained_on": spec.trained_on, "sr": M.SR, "n_fft": M.N_FFT, "hop": M.HOP,
+                "n_mels": M.N_MELS, "patch_frames": M.PATCH_FRAMES, "patch_hop": M.PATCH_HOP,
+                "clip_s": cfg.spectral.clip_s, "short_clips": "repeat-padded to one patch",
+                "embedding": f"penultimate layer ({spec.embedding_dim}-D): mean | max over patches",
+                "tags": "taggram mean over patches"}
+
+    def _checkpoint_stat(self) -> list:
+        from core.features.musicnn import checkpoint_dir
+
+        data = checkpoint_dir(self.model) / ".data-00000-of-00001"
+        return [data.stat().st_size] if data.exists() else [None]
+
+    def fingerprint(self, dataset, cfg: FeatureConfig) -> str:
+        return fingerprint("musicnn", dataset.fingerprint, *_audio_rows(dataset), self.config(cfg),
+                           self._checkpoint_stat(), version=FEATURES_VERSION)
+
+    def compute(self, dataset, cfg: FeatureConfig, *, group_fp: str, progress, cancel, jobs) -> GroupResult:
+        from core.features import _worker
+        from core.features.musicnn.embed import select_device
+
+        device = select_device("auto").type
+        if device != "cpu":
+            jobs = 1  # one process drives the accelerator
+        shapes = {n: tuple(FEATURES.get(n).shape) for n in self.names()}
+        res = run_rows(dataset, cfg, group_fp=group_fp, shapes=shapes, row_fn=_worker.musicnn_row,
+                       row_args=(self.kind, self.model, device, float(cfg.spectral.clip_s)), progress=progress,
+                       cancel=cancel, jobs=jobs)
+        res.info["device"] = device
+        return res
+
+
 GROUPS.add("audio", AudioGroup())
 GROUPS.add("lyrics", LyricsGroup())
 GROUPS.add("tabular", TabularGroup())
+GROUPS.add("musicnn_mtt", MusicnnGroup("musicnn_mtt", "MTT_musicnn"))
+GROUPS.add("musicnn_msd", MusicnnGroup("musicnn_msd", "MSD_musicnn"))
 
 
 # ---------------------------------------------------------------- cache
@@ -227,19 +292,24 @@ def load_or_build(dataset, name: str, *, config: FeatureConfig | None = None, pr
     result = group.compute(dataset, cfg, group_fp=gfp, progress=progress or no_progress,
                            cancel=cancel or never_cancel, jobs=jobs)
     _write_group(path, group=spec.kind, group_fp=gfp, dataset=dataset, result=result, config=group.config(cfg))
-    if spec.kind == "audio":
-        part = partial_dir(dataset, gfp, cfg.chunk_size)
-        shutil.rmtree(part, ignore_errors=True)
-        try:
-            part.parent.rmdir()  # only when no other partial run is left
-        except OSError:
-            pass
+    part = partial_dir(dataset, gfp, cfg.chunk_size)  # chunks of a run_rows pass, if any
+    shutil.rmtree(part, ignore_errors=True)
+    try:
+        part.parent.rmdir()  # only when no other partial run is left
+    except OSError:
+        pass
     return _load_feature(path, name, n)
 
 
 def available(dataset) -> list[str]:
     ok = {kind for kind, g in GROUPS.items() if not g.unavailable(dataset)}
     return [n for n, s in FEATURES.items() if s.kind in ok]
+
+
+def default_names(dataset) -> list[str]:
+    """What "extract every feature" computes: the available features except the on-demand ones
+    (pretrained networks, much slower than the spectral pass on a CPU)."""
+    return [n for n in available(dataset) if not FEATURES.get(n).on_demand]
 
 
 # ---------------------------------------------------------------- the audio pass
@@ -282,13 +352,20 @@ def _load_chunk(part: Path, c: int, length: int, shapes: dict) -> dict | None:
 
 def run_audio(dataset, cfg: FeatureConfig, *, group_fp: str, progress=no_progress, cancel=never_cancel,
               jobs: int | None = None) -> GroupResult:
-    """Decode + one STFT + every audio feature per row; chunks of ``cfg.chunk_size`` rows are saved
-    as they finish, so a cancelled or killed run resumes where it stopped. Rows that fail are zeros
-    with valid False and their reason in ``errors`` (keyed by track_id)."""
+    """Decode + one STFT + every audio feature per row (see run_rows)."""
     from core.features import _worker
 
-    scfg = cfg.spectral
-    shapes = scfg.shapes()
+    return run_rows(dataset, cfg, group_fp=group_fp, shapes=cfg.spectral.shapes(), row_fn=_worker.extract_row,
+                    row_args=(cfg.spectral,), progress=progress, cancel=cancel, jobs=jobs)
+
+
+def run_rows(dataset, cfg: FeatureConfig, *, group_fp: str, shapes: dict, row_fn, row_args: tuple = (),
+             progress=no_progress, cancel=never_cancel, jobs: int | None = None) -> GroupResult:
+    """``row_fn(path, offset_s, duration_s, *row_args)`` → ("ok", {name: array of shapes[name]}) or
+    ("error", reason) for every row with a path, in ``jobs`` worker processes (a module-level function:
+    workers import it by name). Chunks of ``cfg.chunk_size`` rows are saved as they finish, so a
+    cancelled or killed run resumes where it stopped. Rows that fail are zeros with valid False and
+    their reason in ``errors`` (keyed by track_id)."""
     t = dataset.tracks
     n, cs = len(t), int(cfg.chunk_size)
     n_chunks = (n + cs - 1) // cs
@@ -352,12 +429,12 @@ def run_audio(dataset, cfg: FeatureConfig, *, group_fp: str, progress=no_progres
     jobs = max(1, int(jobs or default_jobs()))
     if jobs == 1 or len(tasks) <= 1:
         for c, j, i in tasks:
-            if finish(c, j, i, _worker.extract_row(paths[i], offsets[i], durations[i], scfg)) and cancel():
+            if finish(c, j, i, row_fn(paths[i], offsets[i], durations[i], *row_args)) and cancel():
                 raise Cancelled(f"Feature extraction cancelled; {sum(1 for b in chunks.values() if b['left'] == 0)} "
                                 f"of {n_chunks} chunks are saved and the next run resumes from them.")
     else:
-        _run_parallel(tasks, finish, paths, offsets, durations, scfg, jobs=min(jobs, len(tasks)), cancel=cancel,
-                      n_chunks=n_chunks, chunks=chunks)
+        _run_parallel(tasks, finish, paths, offsets, durations, row_fn, row_args, jobs=min(jobs, len(tasks)),
+                      cancel=cancel, n_chunks=n_chunks, chunks=chunks)
 
     arrays = {k: np.zeros((n, *s), dtype=np.float32) for k, s in shapes.items()}
     for c in range(n_chunks):
@@ -378,11 +455,10 @@ def run_audio(dataset, cfg: FeatureConfig, *, group_fp: str, progress=no_progres
     return GroupResult(arrays=arrays, valid=valid, errors=errors, info=info)
 
 
-def _run_parallel(tasks, finish, paths, offsets, durations, scfg, *, jobs, cancel, n_chunks, chunks) -> None:
+def _run_parallel(tasks, finish, paths, offsets, durations, row_fn, row_args, *, jobs, cancel, n_chunks,
+                  chunks) -> None:
     from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
-
-    from core.features import _worker
 
     window = 4 * jobs
     todo = list(reversed(tasks))
@@ -392,7 +468,7 @@ def _run_parallel(tasks, finish, paths, offsets, durations, scfg, *, jobs, cance
         while todo or inflight:
             while todo and not stop and len(inflight) < window:
                 c, j, i = todo.pop()
-                fut = pool.submit(_worker.extract_row, paths[i], offsets[i], durations[i], scfg)
+                fut = pool.submit(row_fn, paths[i], offsets[i], durations[i], *row_args)
                 inflight[fut] = (c, j, i)
             if not inflight:
                 break

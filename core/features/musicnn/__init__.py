@@ -16,6 +16,7 @@ the models were trained); the frames after the last whole patch are dropped.
     checkpoint_dir(model) -> Path                   raises ArtifactError saying how to install
     missing_reason() -> str                         "" when the checkpoints are installed
     log_mel(y) -> (T, 96) float32;  patches(mel) -> (n_patches, 187, 96)
+    top_tags(probs, *, model, n) -> [(tag, probability), …]
     embed_clip(y, *, model, device=None) -> {"embedding", "tags", "taggram", "penultimate"}   (embed.py)
 
 This module and ``checkpoint.py`` do not import torch; ``model.py`` and ``embed.py`` do.
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import ArtifactError
+from core.errors import ArtifactError, ParameterError
 from core.registry import Registry
 
 SR = 16000
@@ -134,9 +135,21 @@ def patches(mel: np.ndarray, *, n_frames: int = PATCH_FRAMES, hop: int = PATCH_H
     """Cut (T, 96) into (n_patches, n_frames, 96); T < n_frames is repeat-padded to one patch."""
     mel = np.asarray(mel, dtype=np.float32)
     if len(mel) == 0:
-        raise ValueError("empty spectrogram: the clip has no samples")
+        raise ParameterError("mel", value="0 frames", expected="a spectrogram of at least one frame",
+                             fix="The clip is empty; check its file, offset and duration.")
     if len(mel) < n_frames:
         reps = -(-n_frames // len(mel))
         mel = np.concatenate([mel] * reps, axis=0)[:n_frames]
     starts = range(0, len(mel) - n_frames + 1, hop)
     return np.stack([mel[s:s + n_frames] for s in starts])
+
+
+def top_tags(probs: np.ndarray, *, model: str = "MTT_musicnn", n: int = 5) -> list[tuple[str, float]]:
+    """The ``n`` most likely tags of a (50,) probability vector: [(tag, probability), …], best first."""
+    labels = MODELS.get(model).labels
+    probs = np.asarray(probs, dtype=np.float64).reshape(-1)
+    if len(probs) != len(labels):
+        raise ParameterError("probs", value=f"{len(probs)} values", expected=f"{len(labels)} tag probabilities of {model}",
+                             fix="Pass the matching model's tags feature (musicnn_mtt_tags ↔ MTT_musicnn, …).")
+    order = np.argsort(-probs, kind="stable")[:max(0, int(n))]
+    return [(labels[i], float(probs[i])) for i in order]
