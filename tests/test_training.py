@@ -11,7 +11,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from core import artifacts  # noqa: E402
+from core import artifacts, training  # noqa: E402
 from core.errors import ArtifactError, ParameterError  # noqa: E402
 from core.training import (  # noqa: E402
     PRESETS, TrainConfig, beta_at, decode_latent, delete_trained, latents, list_trained, load_trained, preset,
@@ -378,3 +378,119 @@ def test_cli_train(monkeypatch, capsys):
     assert (row["latent_dim"], row["beta"], row["epochs"], row["features"]) == (4, 2.0, 2, "x=mfcc_stats")
     rc = main(["train", "--dataset", "toy", "--model", "mlp_vae", "--latent-dim", "0"])
     assert rc == 2 and "latent_dim" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------------- input scaling
+def loud_outlier(n=120, d=12, seed=0):
+    """Two blobs in 11 unit-scale columns + one pure-noise column with std 70; row 5 sits 14 σ out in it."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    X = np.zeros((n, d), np.float32)
+    X[:, 1:] = rng.normal(0, 1, (2, d - 1))[y] * 1.5 + rng.normal(0, 0.5, (n, d - 1))
+    X[:, 0] = rng.normal(0, 70, n)
+    X[5, 0] = X[:, 0].mean() + 14 * X[:, 0].std()
+    return X.astype(np.float32), y
+
+
+@pytest.mark.parametrize("scaling", ["standard", "none"])
+def test_one_loud_clip_does_not_get_a_cluster_of_its_own_when_inputs_are_scaled(scaling):
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score
+
+    X, y = loud_outlier()
+    res = train(model="mlp_vae", inputs={"x": X}, input_fingerprint="loud",
+                config=TrainConfig(epochs=20, batch_size=16, input_scaling=scaling))
+    mu = latents(res.model_id, inputs={"x": X})
+    sizes = np.bincount(KMeans(2, n_init=10, random_state=0).fit_predict(mu))
+    norms = np.linalg.norm(mu, axis=1)
+    if scaling == "standard":
+        assert sizes.min() > 30  # the two blobs, not the loud clip
+        assert adjusted_rand_score(y, KMeans(2, n_init=10, random_state=0).fit_predict(mu)) > 0.9
+        assert norms[5] < 5 * np.median(norms)
+    else:  # the failure the scaling fixes: the loud clip is a cluster and its latent code is huge
+        assert sorted(sizes.tolist()) == [1, 119]
+        assert norms[5] > 10 * np.median(norms)
+
+
+def test_scaler_is_fitted_on_the_training_split_stored_and_reloaded():
+    from core.training import Scaler
+    from core.training.inputs import split_rows
+
+    X, _ = loud_outlier()
+    X[:, 3] = 7.0  # a constant column keeps scale 1
+    res = train(model="mlp_vae", inputs={"x": X}, input_fingerprint="sc",
+                config=TrainConfig(epochs=1, batch_size=16, val_fraction=0.25, seed=3))
+    tr, va = split_rows(len(X), 0.25, 3)
+    assert len(tr) == 90 and len(va) == 30
+    training._LOADED.clear()
+    sc = load_trained(res.model_id).scaler
+    assert sc.method == "standard" and sc.n_fit == {"x": 90}
+    assert np.allclose(sc.mean["x"], X[tr].mean(0), rtol=1e-5, atol=1e-4)
+    expect_std = X[tr].std(0)
+    expect_std[3] = 1.0
+    assert np.allclose(sc.scale["x"], expect_std, rtol=1e-5) and sc.scale["x"][3] == 1.0
+    assert not np.allclose(sc.mean["x"], X.mean(0), rtol=1e-5)  # validation rows were not used
+    cfg = artifacts.read_json(res.artifact_dir / "config.json")
+    assert cfg["input_scaling"] == {"x": "z-score per feature (fitted on 90 training rows)"}
+    assert cfg["train_config"]["input_scaling"] == "standard" and cfg["code_version"] == "models-2"
+    assert res.input_scaling == cfg["input_scaling"]
+    assert Scaler.load(res.artifact_dir / "scaler.npz").mean["x"].tolist() == sc.mean["x"].tolist()
+    torch.load(res.artifact_dir / "model.pt", weights_only=True)  # still plain weights
+    assert list_trained()["input_scaling"].tolist() == ["standard"]
+    off = train(model="mlp_vae", inputs={"x": X}, input_fingerprint="sc",
+                config=TrainConfig(epochs=1, batch_size=16, val_fraction=0.25, seed=3, input_scaling="none"))
+    assert off.model_id != res.model_id  # the scaling is part of the fingerprint
+    assert not load_trained(off.model_id).scaler.active
+    assert off.input_scaling == {"x": "none (inputs used as given)"}
+
+
+def test_2d_inputs_get_one_statistic_per_row_and_masked_rows_are_left_out():
+    from core.training.inputs import split_rows
+
+    rng = np.random.default_rng(0)
+    n = 40
+    frames = (rng.normal(0, 1, (n, 8, 40)) * np.arange(1, 9)[None, :, None] * 10
+              + np.arange(8)[None, :, None] * 100).astype(np.float32)
+    res = train(model="conv1d_vae", inputs={"x": frames}, model_params={"channels": "16-32"},
+                input_fingerprint="rows", config=TrainConfig(epochs=1, batch_size=8))
+    tr, _ = split_rows(n, 0.1, 0)
+    sc = load_trained(res.model_id).scaler
+    assert sc.mean["x"].shape == (8, 1)
+    assert np.allclose(sc.mean["x"][:, 0], frames[tr].mean(axis=(0, 2)), atol=1e-3)
+    assert np.allclose(sc.scale["x"][:, 0], frames[tr].std(axis=(0, 2)), rtol=1e-4)
+    assert "8 rows × time" in res.input_scaling["x"]
+    # concat VAE: lyrics rows that are masked hold garbage (1e6) and must not move the statistics
+    audio = rng.normal(5, 2, (n, 6)).astype(np.float32)
+    lyr = rng.normal(-3, 0.5, (n, 4)).astype(np.float32)
+    present = np.arange(n) % 3 != 0
+    lyr[~present] = 1e6
+    res = train(model="concat_vae", inputs={"audio": audio, "lyrics": lyr}, masks={"lyrics": present},
+                input_fingerprint="masked", config=TrainConfig(epochs=1, batch_size=8))
+    sc = load_trained(res.model_id).scaler
+    use = tr[present[tr]]
+    assert sc.n_fit == {"audio": len(tr), "lyrics": len(use)}
+    assert np.allclose(sc.mean["lyrics"], lyr[use].mean(0), atol=1e-4)
+    assert np.allclose(sc.scale["lyrics"], lyr[use].std(0), rtol=1e-4)
+    mu = latents(res.model_id, inputs={"audio": audio, "lyrics": lyr}, masks={"lyrics": present})
+    assert np.isfinite(mu).all() and np.abs(mu).max() < 50
+
+
+def test_reconstructions_come_back_in_the_inputs_units():
+    X, y = blobs(n=80)
+    X = X * np.linspace(1, 60, X.shape[1], dtype=np.float32) + np.linspace(-500, 500, X.shape[1], dtype=np.float32)
+    errs = {}
+    for scaling in ("standard", "none"):
+        res = train(model="mlp_ae", inputs={"x": X}, input_fingerprint="units",
+                    config=TrainConfig(epochs=60, batch_size=16, lr=3e-3, input_scaling=scaling))
+        rec = reconstruct(res.model_id, inputs={"x": X})["x"]
+        err = recon_error(res.model_id, inputs={"x": X})
+        assert np.allclose(err, ((rec.astype(np.float64) - X) ** 2).mean(1), rtol=1e-4)
+        mu = latents(res.model_id, inputs={"x": X})
+        assert np.allclose(decode_latent(res.model_id, mu[:4])["x"], rec[:4], rtol=1e-4, atol=1e-3)
+        errs[scaling] = err.mean()
+        if scaling == "standard":  # column means and spreads of the reconstruction follow the input's units
+            assert np.allclose(rec.mean(0), X.mean(0), atol=0.2 * X.std(0).max())
+            assert np.corrcoef(rec[:, -1], X[:, -1])[0, 1] > 0.9
+    # both errors are in the same (input) units: the scaled model fits the wide columns at least as well
+    per_col_var = X.var(0).mean()
+    assert errs["standard"] < 0.2 * per_col_var and errs["standard"] <= 1.5 * errs["none"]
