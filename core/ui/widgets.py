@@ -121,30 +121,57 @@ def track_grid(df: pd.DataFrame, *, key: str, height: int = 380, selectable: boo
     return pd.DataFrame(sel)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _clip_wav(path: str, offset: float, duration: float | None) -> bytes:
-    from core.audio import SAMPLE_RATE, load_audio, to_wav_bytes
-
-    y = load_audio(path, offset=offset, duration=duration)
-    return to_wav_bytes(y, sr=SAMPLE_RATE)
+_MD_SPECIALS = frozenset("\\`*_{}[]()<>#+-.!|$~:=^\"'&")
 
 
-def play_track(row: Mapping[str, Any], *, caption: bool = True) -> None:
-    """Audio player for one track row (segment-aware), or a note why there is none."""
+def plain(text: Any) -> str:
+    """User text (titles, artists, lyrics, labels, file names) made safe for st.markdown / st.caption /
+    st.success …: every Markdown special character, ``$`` (math) and ``:`` (emoji and colour codes)
+    is backslash-escaped, so ``![x](http://…)`` shows as those characters and fetches nothing, and
+    ``$x$`` is not typeset. Newlines become spaces (one line of text)."""
+    out = []
+    for ch in " ".join(str(text if text is not None else "").split()):
+        out.append("\\" + ch if ch in _MD_SPECIALS else ch)
+    return "".join(out)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _clip_audio(path: str, offset: float, duration: float) -> bytes:
+    """A bounded window of a file as OGG Vorbis (≤ PREVIEW_SECONDS); the few most recent are kept."""
+    from core.preview import clip_audio
+
+    return clip_audio(path, offset=offset, duration=duration)
+
+
+def play_track(row: Mapping[str, Any], *, caption: bool = True, key: str | None = None) -> float:
+    """Audio player for one track row (segment-aware), or a note why there is none.
+
+    Plays at most ``core.preview.PREVIEW_SECONDS`` (60 s); for a longer track a "start at" slider
+    picks the window. Returns where the window starts (s into the track), 0.0 without audio, so a
+    preview of the same window can follow (``track_preview(row, start=...)``).
+    """
+    from core.preview import PREVIEW_MIME, PREVIEW_SECONDS, max_start, preview_window
+
     path = str(row.get("path", "") or "")
     if caption:
-        bits = [str(row.get(c, "")) for c in ("title", "artist") if row.get(c)]
-        labels = " · ".join(str(row.get(c)) for c in ("language", "genre") if row.get(c))
-        st.caption(" — ".join(bits) + (f"  ({labels})" if labels else ""))
+        bits = [plain(row.get(c, "")) for c in ("title", "artist") if row.get(c)]
+        labels = " · ".join(plain(row.get(c)) for c in ("language", "genre") if row.get(c))
+        st.caption(" — ".join(bits) + (f"  \\({labels}\\)" if labels else ""))
     if not path:
         st.caption("No audio for this track (tabular data).")
-        return
-    dur = row.get("duration_s")
-    dur = float(dur) if dur is not None and np.isfinite(float(dur)) else None
+        return 0.0
+    start = 0.0
     try:
-        st.audio(_clip_wav(path, float(row.get("offset_s", 0.0) or 0.0), dur), format="audio/wav")
+        last = max_start(row)
+        if last > 0:
+            wkey = key or f"play.start.{row.get('track_id') or path}.{row.get('offset_s', 0)}"
+            start = float(st.slider(f"Start at (s) · plays {PREVIEW_SECONDS:.0f} s", 0.0, float(round(last, 1)),
+                                    0.0, 1.0, key=wkey))
+        offset, dur = preview_window(row, start=start)
+        st.audio(_clip_audio(path, round(offset, 3), round(dur, 3)), format=PREVIEW_MIME)
     except Exception as exc:  # noqa: BLE001 - a broken file must not break the page
-        st.warning(f"Cannot play {path}: {exc}")
+        st.warning(f"Cannot play {plain(path)}: {plain(exc)}")
+    return start
 
 
 def download_buttons(files: Mapping[str, tuple[bytes | str, str]], *, key: str) -> None:
