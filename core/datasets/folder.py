@@ -329,13 +329,14 @@ def utf16_encoding(data: bytes) -> str | None:
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") and not data.startswith(b"\xff\xfe\x00\x00"):
         return "utf-16"
     head = data[:4096]
-    if len(head) >= 4 and len(head) % 2 == 0 or len(head) >= 5:
-        head = head[:len(head) - len(head) % 2]
-        even, odd = head[0::2], head[1::2]
-        if odd.count(0) >= 0.9 * len(odd) and even.count(0) <= 0.1 * len(even):
-            return "utf-16-le"
-        if even.count(0) >= 0.9 * len(even) and odd.count(0) <= 0.1 * len(odd):
-            return "utf-16-be"
+    head = head[:len(head) - len(head) % 2]
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    half = max(len(head) // 2, 1)
+    # UTF-8 text holds no NUL bytes; UTF-16 of Latin text holds one per character, on one side.
+    if odd >= 0.2 * half and even <= 0.1 * odd:
+        return "utf-16-le"
+    if even >= 0.2 * half and odd <= 0.1 * even:
+        return "utf-16-be"
     return None
 
 
