@@ -63,7 +63,7 @@ def console_progress(label: str, *, stream: Optional[TextIO] = None, plain: Opti
 
 
 def _plain_progress(label: str, out: TextIO) -> ProgressFn:
-    state: dict = {"eta": None, "shown": -1, "epochs": False}
+    state: dict = {"eta": None, "shown": -1}
 
     def fn(step: int, total: int, logs: dict) -> None:
         if state["eta"] is None:
@@ -71,14 +71,13 @@ def _plain_progress(label: str, out: TextIO) -> ProgressFn:
         left = state["eta"](step)
         tail = f" ETA {left:.0f}s" if left is not None and step < total else ""
         if logs.get("epoch_end"):
-            state["epochs"] = True
             ep = f"epoch {logs.get('epoch')}/{logs.get('epochs')}" if logs.get("epochs") else f"step {step}/{total}"
             extra = _fmt_logs({k: v for k, v in logs.items() if k != "epoch"})
             out.write(f"{label}: {ep} {extra}{tail}\n")
             out.flush()
             return
-        if state["epochs"]:
-            return  # batch updates of an epoch-reporting run: the epoch line says it all
+        if logs.get("epochs"):
+            return  # batch updates of a run that reports epochs: the epoch line says it all
         tenth = int(PLAIN_STEPS * step / max(1, total))
         if tenth > state["shown"] and (tenth > 0 or step >= total):
             state["shown"] = tenth

@@ -4,6 +4,7 @@ the dataset-level helpers (with synthetic FeatureSets, not real extraction) and 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -226,7 +227,7 @@ def test_cancel_keeps_best_weights_and_saves_marked_artifact():
     assert res.best_epoch in (1, 2)
     cfgj = artifacts.read_json(res.artifact_dir / "config.json")
     assert cfgj["cancelled"] and artifacts.is_complete(res.artifact_dir)
-    assert list_trained()["cancelled"].tolist() == [True]
+    assert list_trained()["cancelled"].tolist() == [True] and list_trained()["status"].tolist() == ["cancelled"]
     saved = torch.load(res.artifact_dir / "model.pt", weights_only=True)
     # the same run stopped after best_epoch epochs has exactly those weights
     ref = train(model="mlp_vae", inputs={"x": X}, config=TrainConfig(epochs=res.best_epoch, batch_size=16, seed=1),
@@ -248,6 +249,7 @@ def test_early_stopping_stops_and_restores_best():
     scores = [h["val_recon"] + h["val_kl"] for h in res.history]
     assert res.best_epoch == int(np.argmin(scores)) + 1
     assert len(res.history) - res.best_epoch == 3
+    assert res.status == "early-stopped" and list_trained()["status"].tolist() == ["early-stopped"]
 
 
 def test_progress_reports_batches_and_epochs():
@@ -494,3 +496,173 @@ def test_reconstructions_come_back_in_the_inputs_units():
     # both errors are in the same (input) units: the scaled model fits the wide columns at least as well
     per_col_var = X.var(0).mean()
     assert errs["standard"] < 0.2 * per_col_var and errs["standard"] <= 1.5 * errs["none"]
+
+
+# ------------------------------------------------------------------- replaced artifacts and races
+def test_a_finished_run_replaces_the_cancelled_one_and_never_serves_its_latents(monkeypatch):
+    import hashlib
+
+    from core.datasets import load_dataset
+    from core.training import dataset_inputs, dataset_latents, train_on_dataset
+
+    _fake_dataset(monkeypatch)
+    cfg = TrainConfig(epochs=4, batch_size=8)
+    first = train_on_dataset(dataset="toy", model="mlp_vae", config=cfg, cancel=lambda: True)  # stops after 1 batch
+    assert first.cancelled and first.status == "cancelled" and len(first.history) == 1
+    mu0, valid0 = dataset_latents(first.model_id, "toy")
+    sha0 = load_trained(first.model_id).weights_sha256
+    stale = {p.name: p.read_bytes() for p in (first.artifact_dir / "latents").glob("*.npz")}
+    assert len(stale) == 1
+
+    again = train_on_dataset(dataset="toy", model="mlp_vae", config=cfg)
+    assert again.model_id == first.model_id and not again.from_cache and again.status == "finished"
+    assert len(again.history) == 4 and list_trained()["status"].tolist() == ["finished"]
+    # a process still holding the cancelled weights writes its latents cache into the new folder
+    (again.artifact_dir / "latents").mkdir(exist_ok=True)
+    for name, data in stale.items():
+        (again.artifact_dir / "latents" / name).write_bytes(data)
+    tm = load_trained(again.model_id)
+    assert tm.weights_sha256 == hashlib.sha256((again.artifact_dir / "model.pt").read_bytes()).hexdigest() != sha0
+    mu1, valid1 = dataset_latents(again.model_id, "toy")
+    ds = load_dataset("toy")
+    inputs, masks, codes, rows, _c, _f = dataset_inputs(tm.spec, ds, {"x": "mfcc_stats"}, None)
+    fresh = latents(again.model_id, inputs=inputs)  # no fingerprint: computed, not cached
+    assert np.array_equal(valid1, rows) and np.array_equal(mu1[valid1], fresh)
+    assert not np.allclose(mu1[valid1], mu0[valid0])
+
+
+def test_two_identical_runs_at_once_train_once_and_share_the_artifact():
+    import threading
+
+    X, _ = blobs()
+    results, errors = [], []
+    gate = threading.Barrier(2)
+
+    def run():
+        gate.wait()
+        try:
+            results.append(train(model="mlp_vae", inputs={"x": X}, config=TrainConfig(epochs=3, batch_size=16),
+                                 input_fingerprint="race"))
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == [] and len(results) == 2
+    assert results[0].model_id == results[1].model_id
+    assert sorted(r.from_cache for r in results) == [False, True]  # the second waited for the first
+    assert results[0].history == results[1].history
+    folder = results[0].artifact_dir.parent
+    assert sorted(p.name for p in folder.iterdir() if not p.name.endswith(".lock")) == [results[0].artifact_dir.name]
+
+
+def test_losing_the_rename_race_keeps_the_finished_artifact(monkeypatch, tmp_path):
+    import os
+    import shutil
+
+    X, _ = blobs()
+    kw = dict(model="mlp_vae", inputs={"x": X}, config=TrainConfig(epochs=2, batch_size=16), input_fingerprint="rr")
+    theirs = train(**kw)
+    dest = theirs.artifact_dir
+    side = tmp_path / "theirs"
+    shutil.move(str(dest), side)  # the other writer's finished copy, about to land
+    their_weights = (side / "model.pt").read_bytes()
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if Path(dst) == dest and not dest.exists():  # it lands between our existence check and our rename
+            real_replace(side, dest)
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    ours = train(**kw)  # os.replace(tmp, dest) now fails with "Directory not empty"
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert ours.model_id == theirs.model_id and ours.from_cache and ours.status == "finished"
+    assert (dest / "model.pt").read_bytes() == their_weights and artifacts.is_complete(dest)
+    assert [p.name for p in dest.parent.iterdir() if not p.name.endswith(".lock")] == [dest.name]
+
+
+# ---------------------------------------------------------------------------- dataset binding, CLI
+def test_models_are_bound_to_the_datasets_content_not_its_name(monkeypatch):
+    from core.datasets import ImportResult, load_dataset, save_dataset
+    from core.training import train_on_dataset
+
+    _fake_dataset(monkeypatch)
+    old = load_dataset("toy")
+    res = train_on_dataset(dataset=old, model="mlp_vae", config=TrainConfig(epochs=1, batch_size=8))
+    meta = artifacts.read_json(res.artifact_dir / "config.json")["meta"]
+    assert meta["dataset"] == "toy" and meta["dataset_fingerprint"] == old.fingerprint
+    assert list_trained(dataset="toy")["model_id"].tolist() == [res.model_id]
+    assert list_trained(dataset=old)["model_id"].tolist() == [res.model_id]
+    tracks = old.tracks.copy()
+    tracks["track_id"] = [f"new{i}" for i in range(len(tracks))]
+    save_dataset("toy", ImportResult(tracks=tracks))  # re-imported: same name, other content
+    new = load_dataset("toy")
+    assert new.fingerprint != old.fingerprint
+    assert list_trained(dataset="toy").empty and list_trained(dataset=new).empty
+    assert list_trained(dataset=old)["model_id"].tolist() == [res.model_id]
+    assert list_trained(dataset="never-imported").empty and len(list_trained()) == 1
+
+
+def test_cli_train_feature_hidden_name_notes_quiet_and_scaling(monkeypatch, capsys):
+    from core.cli import main
+
+    _fake_dataset(monkeypatch)
+    rc = main(["train", "--dataset", "toy", "--model", "mlp_vae", "--feature", "mfcc_stats", "--hidden", "32-16",
+               "--epochs", "2", "--batch-size", "8", "--name", "first try", "--notes", "small MLP", "--quiet"])
+    out = capsys.readouterr()
+    assert rc == 0 and out.err == ""
+    assert "name: first try" in out.out and "status: finished" in out.out
+    assert "input scaling: x: z-score per feature (fitted on 26 training rows)" in out.out.splitlines()
+    row = list_trained().iloc[0]
+    assert (row["name"], row["notes"], row["features"], row["status"]) == ("first try", "small MLP", "x=mfcc_stats",
+                                                                          "finished")
+    assert load_trained(row["model_id"]).config["model_params"]["hidden"] == "32-16"
+    # progress off a terminal (captured stderr is not a tty): one plain line per epoch, no carriage returns
+    rc = main(["train", "--dataset", "toy", "--model", "mlp_vae", "--epochs", "3", "--batch-size", "8", "--seed", "4",
+               "--input-scaling", "none"])
+    out = capsys.readouterr()
+    assert rc == 0 and "\r" not in out.err
+    assert [line.split()[:4] for line in out.err.splitlines()] == [["train", "mlp_vae:", "epoch", f"{e}/3"] for e in (1, 2, 3)]
+    assert "input scaling: x: none (inputs used as given)" in out.out
+    rc = main(["train", "--dataset", "toy", "--model", "hybrid_vae", "--feature", "audio=audio_stack,lyrics=lyrics",
+               "--epochs", "1", "--batch-size", "8", "--quiet"])
+    assert rc == 0 and "audio=audio_stack, lyrics=lyrics" in list_trained()["features"].tolist()
+    capsys.readouterr()
+    base = ["train", "--dataset", "toy", "--model", "mlp_vae", "--quiet"]
+    for bad, name in ((["--lr", "inf"], "lr"), (["--epochs", "0"], "epochs"), (["--epochs", "ten"], "--epochs"),
+                      (["--kl-anneal", "cosine"], "kl_anneal"), (["--device", "tpu"], "device"),
+                      (["--input-scaling", "minmax"], "input_scaling"), (["--feature", "audio=tabular"], "--feature"),
+                      (["--model", "conv1d_vae", "--hidden", "64"], "hidden")):
+        rc = main(base + bad)
+        err = capsys.readouterr().err
+        assert rc == 2 and len(err.strip().splitlines()) == 1 and f"'{name}'" in err, (bad, err)
+
+
+def test_console_progress_plain_lines_and_bar():
+    import io
+
+    from core.progress import console_progress
+
+    buf = io.StringIO()
+    fn = console_progress("train x", stream=buf)  # not a terminal → plain lines
+    for step in range(1, 7):
+        fn(step, 6, {"epoch": (step + 2) // 3, "epochs": 2, "loss": 1.0 / step})
+        if step % 3 == 0:
+            fn(step, 6, {"epoch": step // 3, "epochs": 2, "loss": 0.5, "val_loss": 0.25, "epoch_end": True})
+    lines = buf.getvalue().splitlines()
+    assert "\r" not in buf.getvalue() and len(lines) == 2
+    assert lines[0].startswith("train x: epoch 1/2 ") and "val_loss=0.25" in lines[1]
+    buf = io.StringIO()
+    fn = console_progress("extract", stream=buf)
+    for step in range(1, 101):
+        fn(step, 100, {"file": f"f{step}.wav"})
+    assert len(buf.getvalue().splitlines()) == 10 and buf.getvalue().splitlines()[-1].startswith("extract: 100/100")
+    buf = io.StringIO()
+    fn = console_progress("train x", stream=buf, plain=False)  # the live bar (tqdm)
+    for step in range(1, 5):
+        fn(step, 4, {"loss": 0.5})
+    assert "train x" in buf.getvalue() and "4/4" in buf.getvalue()
