@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import SchemaError
+from core.langid import DERIVED_COLUMNS
 from core.schema import CORE_COLUMNS, label_columns
 
 SPOTIFY_COLUMNS = ("danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
@@ -104,7 +105,8 @@ def tabular_selection(tracks: pd.DataFrame, *, config: TabularConfig | None = No
     """
     cfg = config or TabularConfig()
     labels = set(label_columns(tracks))
-    candidates = [c for c in tracks.columns if c not in CORE_COLUMNS and c not in labels]
+    derived = set(DERIVED_COLUMNS)  # read from the lyrics (core.langid), not measured on the audio
+    candidates = [c for c in tracks.columns if c not in CORE_COLUMNS and c not in labels and c not in derived]
     if cfg.columns:
         missing = [c for c in cfg.columns if c not in tracks.columns]
         if missing:
