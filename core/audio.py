@@ -44,6 +44,7 @@ from core.registry import Registry
 
 SAMPLE_RATE = 22050
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".aiff", ".aif", ".opus")
+DECODERS_ENV = "SONGSCAPE_AUDIO_DECODERS"  # e.g. "soundfile": one chain for every format (rule out a decoder)
 BRUTE_SEEK_LIMIT_S = 5.0     # windows starting later prefer decoders that seek through an index
 _READ_BLOCK = 1 << 20        # frames per read when the window's length is open-ended
 
@@ -248,13 +249,17 @@ DECODERS.add("librosa", Decoder("librosa", _librosa_read, _librosa_info, seeks=F
 
 
 def decoder_chain(path: str | Path, *, offset: float = 0.0, decoders: tuple[str, ...] | None = None) -> list[Decoder]:
-    """The decoders ``load_audio`` tries for ``path``, in order (``decoders`` overrides the format's chain).
+    """The decoders ``load_audio`` tries for ``path``, in order.
 
-    MP3 decoders that seek by decoding move behind the others when the window starts after
+    ``decoders`` (else the comma-separated names in the environment variable ``SONGSCAPE_AUDIO_DECODERS``)
+    replaces the format's chain. MP3 decoders that seek by decoding move behind the others when the window starts after
     ``BRUTE_SEEK_LIMIT_S``; FLAC, WAV and Vorbis in miniaudio seek properly.
     """
+    import os
+
     fmt = audio_format(path)
-    chain = [DECODERS.get(n) for n in (decoders or fmt.decoders)]
+    forced = tuple(n.strip() for n in os.environ.get(DECODERS_ENV, "").split(",") if n.strip())
+    chain = [DECODERS.get(n) for n in (decoders or forced or fmt.decoders)]
     chain = [d for d in chain if d.available()]
     if offset > BRUTE_SEEK_LIMIT_S and fmt.name == "MP3":
         chain.sort(key=lambda d: not d.seeks)

@@ -176,3 +176,12 @@ def test_missing_and_empty(tmp_path):
     assert "not found" in _one_line_error(tmp_path / "nope.mp3")
     (tmp_path / "empty.mp3").write_bytes(b"")
     assert "empty (0 bytes)" in _one_line_error(tmp_path / "empty.mp3")
+
+
+def test_the_environment_can_force_one_chain(clips, monkeypatch):
+    monkeypatch.setenv("SONGSCAPE_AUDIO_DECODERS", "soundfile")
+    assert [d.name for d in decoder_chain(clips["mp3"])] == ["soundfile"]
+    assert np.abs(load_audio(clips["flac"]) - _old_path(clips["flac"], sr=22050)).max() < 1e-6
+    monkeypatch.setenv("SONGSCAPE_AUDIO_DECODERS", "nope")
+    with pytest.raises(ValueError, match="audio decoder"):
+        load_audio(clips["flac"])
