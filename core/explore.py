@@ -67,7 +67,8 @@ def nearest_neighbors(X: np.ndarray, valid: np.ndarray, index: int, *, k: int = 
 def train_beta_variant(model_id: str, *, beta: float, progress=None, cancel=None):
     """Train the same model, features and settings as ``model_id`` with another β (the live β control).
 
-    Returns the TrainResult (instant when that β was trained before).
+    The variant keeps the input scaling of the original and, when the original has a name, is named
+    "<name> · β=<beta>". Returns the TrainResult (instant when that β was trained before).
     """
     from core.training import TrainConfig, load_trained, train_on_dataset
 
@@ -75,6 +76,7 @@ def train_beta_variant(model_id: str, *, beta: float, progress=None, cancel=None
     meta = cfg.get("meta", {})
     tc = TrainConfig.from_dict({**cfg.get("train_config", {}), "beta": float(beta)})
     params = {k: v for k, v in cfg.get("model_params", {}).items() if k != "n_classes"}
+    name = f"{meta['name']} · β={float(beta):g}" if meta.get("name") else None
     return train_on_dataset(dataset=meta["dataset"], model=cfg["model"], features=meta.get("features"),
-                            model_params=params, config=tc, cond_column=meta.get("cond_column"),
+                            model_params=params, config=tc, cond_column=meta.get("cond_column"), name=name,
                             progress=progress, cancel=cancel)

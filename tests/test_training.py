@@ -666,3 +666,18 @@ def test_console_progress_plain_lines_and_bar():
     for step in range(1, 5):
         fn(step, 4, {"loss": 0.5})
     assert "train x" in buf.getvalue() and "4/4" in buf.getvalue()
+
+
+def test_beta_variant_keeps_features_scaling_and_names_itself(monkeypatch):
+    from core.explore import train_beta_variant
+    from core.training import train_on_dataset
+
+    _fake_dataset(monkeypatch)
+    base = train_on_dataset(dataset="toy", model="mlp_vae", features={"x": "mfcc_stats"}, name="calm",
+                            config=TrainConfig(epochs=1, batch_size=8, input_scaling="none"))
+    var = train_beta_variant(base.model_id, beta=4.0)
+    assert var.model_id != base.model_id and not var.from_cache
+    cfg = load_trained(var.model_id).config
+    assert cfg["train_config"]["beta"] == 4.0 and cfg["train_config"]["input_scaling"] == "none"
+    assert cfg["meta"]["features"] == {"x": "mfcc_stats"} and cfg["meta"]["name"] == "calm · β=4"
+    assert train_beta_variant(base.model_id, beta=4.0).from_cache

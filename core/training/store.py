@@ -36,12 +36,8 @@ from core import artifacts
 from core.config import models_dir
 from core.errors import ArtifactError, DatasetNotFoundError, ParameterError
 from core.models import MODELS
+from core.locks import file_lock
 from core.training.scaling import SCALER_FILE, Scaler
-
-try:
-    from core.locks import file_lock
-except ImportError:  # pragma: no cover - checkouts without core/locks.py: only the rename race is handled
-    file_lock = None
 
 STATUSES = ("finished", "cancelled", "early-stopped")
 META_REFRESHED_ON_REUSE = ("dataset", "dataset_fingerprint", "name", "notes")
@@ -125,9 +121,6 @@ def result_from(path: Path, cfg: Mapping, history: list) -> TrainResult:
 @contextlib.contextmanager
 def training_lock(path: Path) -> Iterator[None]:
     """Hold the cross-process lock of artifact ``path`` (waits for another run of the same settings)."""
-    if file_lock is None:  # pragma: no cover
-        yield
-        return
     with file_lock(path):
         yield
 
