@@ -16,9 +16,10 @@ mixes the channels down to mono right away (column adds: ``mean(axis=1)`` on an 
 
 The chain per extension follows measurements on this machine (docs/BENCHMARKS.md, "Real-like MP3
 extraction"): miniaudio first for MP3, FLAC, WAV and Ogg Vorbis (Ogg files that hold Opus fall
-through to soundfile). A window that starts later than ``BRUTE_SEEK_LIMIT_S`` moves the decoders
-that seek by decoding behind the others (minimp3 skips ~1 ms of CPU per second of offset; mpg123
-seeks through its frame index).
+through to soundfile). An MP3 window that starts later than ``BRUTE_SEEK_LIMIT_S`` goes to
+soundfile first: minimp3 reaches the offset by decoding (~1.4 ms of CPU per second of offset, 45 ms
+for a 5-s window at 25 s) while mpg123 seeks through its frame index (10 ms for the same window),
+and the two decode a window at the same speed.
 
 MP3 delay: both MP3 decoders read the encoder's LAME/Xing header and drop the encoder delay and
 padding, so a 30-s MP3 decodes to the same 1,323,000 frames at 44.1 kHz (sample-aligned, max error
@@ -45,7 +46,7 @@ from core.registry import Registry
 SAMPLE_RATE = 22050
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".aiff", ".aif", ".opus")
 DECODERS_ENV = "SONGSCAPE_AUDIO_DECODERS"  # e.g. "soundfile": one chain for every format (rule out a decoder)
-BRUTE_SEEK_LIMIT_S = 5.0     # windows starting later prefer decoders that seek through an index
+BRUTE_SEEK_LIMIT_S = 1.0     # MP3 windows starting later prefer decoders that seek through an index
 _READ_BLOCK = 1 << 20        # frames per read when the window's length is open-ended
 
 

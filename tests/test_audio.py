@@ -69,6 +69,7 @@ def test_chain_order_per_format():
     assert [d.name for d in decoder_chain("a.opus")] == ["soundfile"]
     # a late MP3 window goes to the decoder that seeks through an index (minimp3 would decode up to it)
     assert [d.name for d in decoder_chain("a.mp3", offset=BRUTE_SEEK_LIMIT_S + 1)][0] == "soundfile"
+    assert [d.name for d in decoder_chain("a.mp3", offset=BRUTE_SEEK_LIMIT_S)][0] == "miniaudio"
     assert [d.name for d in decoder_chain("a.flac", offset=60.0)][0] == "miniaudio"
     assert audio_format("x.unknown").decoders[0] == "soundfile"
     assert set(DECODERS.names()) == {"miniaudio", "soundfile", "librosa"}
