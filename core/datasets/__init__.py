@@ -196,5 +196,6 @@ def load_dataset(name: str) -> Dataset:
     return Dataset(name=name, root=root, tracks=tracks, info=info, skipped=skipped)
 
 
-def delete_dataset(name: str) -> None:
-    shutil.rmtree(dataset_dir(name), ignore_errors=True)
+def delete_dataset(name: str, *, lock_timeout: float | None = None) -> None:
+    with file_lock(dataset_dir(name), timeout=lock_timeout):
+        shutil.rmtree(dataset_dir(name), ignore_errors=True)

@@ -268,7 +268,7 @@ def summarize(ds: Dataset) -> str:
 def reason_kind(reason: str) -> str:
     """A skip reason without its particulars (quoted values, numbers), to count reasons of one kind."""
     kind = re.sub(r"'[^']*'", "'…'", reason.split(". ", 1)[0])
-    kind = re.sub(r"\d+(?:\.\d+)?", "N", kind)
+    kind = re.sub(r"\b\d+(?:\.\d+)?\b", "N", kind)
     return kind[:100]
 
 
