@@ -518,3 +518,21 @@ def test_label_columns_extra_and_backward_compatible():
 def test_summary_lists_skipped_in_full_when_few(songs):
     ds = import_dataset(songs, name="few")
     assert summarize(ds).endswith("Skipped 0.")
+
+
+def test_missing_markers_and_stray_words_in_a_numeric_column(tmp_path):
+    rows = _rows(40, bpm=lambda i: {3: "N/A", 8: "null", 11: "fast"}.get(i, str(100 + i)),
+                 mood=lambda i: "None" if i == 0 else ("calm" if i % 2 else "wild"))
+    res = IMPORTERS.get("tabular")(_spotify(tmp_path, rows))
+    r = reasons(res)
+    assert len(res.tracks) == 40 and res.tracks["bpm"].isna().sum() == 3
+    assert "1 cell(s) are not numbers (e.g. 'fast'; rows 13)" in r["songs.csv column 'bpm'"]
+    assert res.tracks.loc[0, "mood"] == "None"  # text columns keep their words
+    assert res.tracks["bpm"].iloc[[0, 1, 39]].tolist() == [100.0, 101.0, 139.0]
+
+
+def test_real_cli_negative_segment_seconds(songs):
+    proc = subprocess.run([sys.executable, "-m", "core", "import", str(songs), "--segment-seconds", "-5", "--quiet"],
+                          capture_output=True, text=True, cwd=str(ROOT), timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 2 and "--segment-seconds" in one_line_error(proc.stderr)

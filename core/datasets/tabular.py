@@ -12,7 +12,8 @@ Bad input is reported, never silently turned into something else:
 - a known Spotify feature column that is mostly text is kept as text (not a feature), with a reason;
   otherwise a row whose known feature is empty or not a number is skipped with its row and column;
 - ``inf``/``-inf`` cells and numbers too large for float64 (``1e400``) become missing, said once per
-  column with the count;
+  column with the count; so do a few stray words in a column of numbers (at most 5% of its cells);
+  cells reading ``NA``, ``n/a``, ``null``, ``-`` … are missing values;
 - rows repeating an id of an earlier row (``track_id``/``id``/``uri`` column) are skipped, the first kept.
 A user column named like one of the track table's own columns (e.g. Spotify's ``track_id``) is kept
 as ``csv_<name>``. Text columns no role claims are listed in ``ImportResult.unrecognised``.
@@ -36,6 +37,8 @@ SPOTIFY_FEATURES = ("danceability", "energy", "key", "loudness", "mode", "speech
                     "instrumentalness", "liveness", "valence", "tempo", "duration_ms", "time_signature")
 ID_COLUMNS = ("track_id", "id", "uri", "spotify_id", "track_uri", "song_id")
 _INF_TEXT = ("inf", "+inf", "-inf", "infinity", "+infinity", "-infinity")
+NA_TEXT = ("na", "n/a", "#n/a", "nan", "-nan", "null", "none", "missing", "?", "-")
+MAX_TEXT_IN_NUMBERS = 0.05  # a numeric column may hold this share of stray text cells (typos), made missing
 
 
 def feature_columns(columns) -> list[str]:
@@ -118,6 +121,7 @@ def import_tabular(path: Path, *, min_seconds: float = 1.0, segment_seconds: flo
     numeric_cols: list[str] = []
     for col in [c for c in df.columns if c not in role_cols]:
         txt = df[col].fillna("").astype(str).str.strip()
+        txt = txt.mask(txt.str.lower().isin(NA_TEXT), "")  # 'NA', 'n/a', 'null' … mean missing in numbers
         nonempty = txt != ""
         if not nonempty.any():
             skipped.append(SkippedItem(column_item(col), (
@@ -128,6 +132,15 @@ def import_tabular(path: Path, *, min_seconds: float = 1.0, segment_seconds: flo
         n_bad = int((nonempty & ~is_num).sum())
         known = col in feature_columns([col])
         if n_bad == 0 or (known and n_bad <= nonempty.sum() // 2):
+            df[col] = txt
+            numeric_cols.append(col)
+        elif not known and n_bad <= MAX_TEXT_IN_NUMBERS * nonempty.sum():
+            bad_rows = [int(rows[i]) for i in np.flatnonzero((nonempty & ~is_num).to_numpy())[:3]]
+            example = txt[nonempty & ~is_num].iloc[0]
+            skipped.append(SkippedItem(column_item(col), (
+                f"{n_bad} cell(s) are not numbers (e.g. {example[:40]!r}; rows {', '.join(map(str, bad_rows))}"
+                f"{' …' if n_bad > 3 else ''}); they were treated as missing. Fix those cells to use them.")))
+            df[col] = txt.where(is_num | ~nonempty, "")
             numeric_cols.append(col)
         elif known:
             example = txt[nonempty & ~is_num].iloc[0]
