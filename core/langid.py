@@ -20,12 +20,17 @@ one detector per process and language set):
 Language names are the demo corpus' labels: lingua's BENGALI is ``Bangla``; every other language by its
 English name in title case (``English``, ``Hindi``, ``Spanish``).
 
-Language set (DEFAULT_LANGUAGES): 33 languages widely sung in music catalogues, all of South Asia's
-large ones among them, rather than all 75 lingua knows. Measured on the demo corpus' 216 lyrics
-(240-track plan, 2 CPU cores): 100 % correct with either set, but the full set needs ~1 GB of memory
-and several times longer (its extra languages are mostly Latin-script ones that short English lines
-get confused with: Afrikaans, Tagalog, Sotho…). Pass ``languages="all"`` (CLI ``--languages all``)
-for a collection in a language outside the default set, or a list of names to narrow it down.
+Language set (DEFAULT_LANGUAGES): 33 languages widely sung in music catalogues, every South Asian one
+lingua knows among them, rather than all 75 it knows. Measured on the demo corpus' 216 lyrics
+(240-track plan): both sets get 216 of 216 right, but the first call (lingua loads its models then)
+costs ~4 CPU-seconds and ~0.5 GB with the default set against ~11.5 CPU-s and ~1.05 GB with all
+languages; later calls read the 240 lyrics in 0.2 CPU-s (0.5). The extra languages are mostly
+Latin-script ones that short English lines drift to (Afrikaans, Tagalog, Sotho…). Pass
+``languages="all"`` (CLI ``--languages all``) for a collection in a language outside the default set,
+or a list of names to narrow it down (English + Bangla alone: 0.1 CPU-s, their scripts decide).
+Why runs of lines and not lingua's ``detect_multiple_languages_of`` on the whole lyric: with the same
+Hybrid rule that got 16 (default set) and 22 (all languages) of the 216 demo lyrics wrong, mostly
+English lyrics with a spurious second language.
 """
 
 from __future__ import annotations
