@@ -23,8 +23,11 @@ and the two decode a window at the same speed.
 
 MP3 delay: both MP3 decoders read the encoder's LAME/Xing header and drop the encoder delay and
 padding, so a 30-s MP3 decodes to the same 1,323,000 frames at 44.1 kHz (sample-aligned, max error
-~2e-5) with either. Files without that header keep the decoder delay (529 samples for minimp3 and
-mpg123 alike) and end on a whole frame (1,152 samples).
+~2e-5) with either. Files without that header keep the encoder + decoder delay (1,105 samples at
+44.1 kHz for a LAME file, the same with both decoders) and end on a whole frame (1,152 samples). On
+a VBR file without that header libsndfile estimates the length from the first frame and stops
+there (588,303 of 1,324,800 frames on a 30-s test file); minimp3 decodes to the end, one more
+reason it comes first. A decoder that returns nothing for a window hands it to the next one.
 
 Failures give one line that says what is wrong: a text file named ``.mp3`` is "not readable as
 audio: it is a text file", a file cut before its first frame is "truncated or damaged", a FLAC/WAV/
@@ -56,15 +59,16 @@ class Decoder:
 
     ``read(path, *, offset, duration, fmt)`` → (mono float32 (n,), native sample rate); raises any
     exception with a short reason when it cannot read the file. ``info(path, *, fmt)`` → (frames,
-    native sample rate), or raises; ``header_info``: ``info`` reads only the header (no decoding).
-    ``seeks``: seeking costs nothing like decoding. ``available()``: the library imports.
+    native sample rate), or raises. ``seeks``: seeking costs nothing like decoding. ``exact_end``:
+    a short read means the file ended (libsndfile stops at its MP3 length estimate instead).
+    ``available()``: the library imports.
     """
 
     name: str
     read: Callable[..., tuple[np.ndarray, int]]
     info: Callable[..., tuple[int, int]]
     seeks: bool
-    header_info: bool
+    exact_end: bool
     available: Callable[[], bool]
 
 
@@ -217,9 +221,12 @@ def _ma_read(path: str, *, offset: float, duration: float | None, fmt: AudioForm
 
 
 def _ma_info(path: str, *, fmt: AudioFormat) -> tuple[int, int]:
+    """Frames from the header (FLAC, WAV, Vorbis) or by counting MP3 frame headers (~0.4 ms for 30 s)."""
     import miniaudio
 
-    info = miniaudio.get_file_info(path)
+    get = {"MP3": miniaudio.mp3_get_file_info, "FLAC": miniaudio.flac_get_file_info,
+           "WAV": miniaudio.wav_get_file_info, "Ogg": miniaudio.vorbis_get_file_info}
+    info = get.get(fmt.name, miniaudio.get_file_info)(path)
     return int(info.num_frames), int(info.sample_rate)
 
 
@@ -241,20 +248,22 @@ def _librosa_info(path: str, *, fmt: AudioFormat) -> tuple[int, int]:
     return len(y), sr
 
 
-DECODERS.add("miniaudio", Decoder("miniaudio", _ma_read, _ma_info, seeks=False, header_info=False,
+DECODERS.add("miniaudio", Decoder("miniaudio", _ma_read, _ma_info, seeks=False, exact_end=True,
                                   available=_importable("miniaudio")))
-DECODERS.add("soundfile", Decoder("soundfile", _sf_read, _sf_info, seeks=True, header_info=True,
+DECODERS.add("soundfile", Decoder("soundfile", _sf_read, _sf_info, seeks=True, exact_end=False,
                                   available=_importable("soundfile")))
-DECODERS.add("librosa", Decoder("librosa", _librosa_read, _librosa_info, seeks=False, header_info=False,
+DECODERS.add("librosa", Decoder("librosa", _librosa_read, _librosa_info, seeks=False, exact_end=True,
                                 available=_importable("librosa")))
 
 
-def decoder_chain(path: str | Path, *, offset: float = 0.0, decoders: tuple[str, ...] | None = None) -> list[Decoder]:
+def decoder_chain(path: str | Path, *, offset: float = 0.0, duration: float | None = 1.0,
+                  decoders: tuple[str, ...] | None = None) -> list[Decoder]:
     """The decoders ``load_audio`` tries for ``path``, in order.
 
     ``decoders`` (else the comma-separated names in the environment variable ``SONGSCAPE_AUDIO_DECODERS``)
-    replaces the format's chain. MP3 decoders that seek by decoding move behind the others when the window starts after
-    ``BRUTE_SEEK_LIMIT_S``; FLAC, WAV and Vorbis in miniaudio seek properly.
+    replaces the format's chain. MP3 decoders that seek by decoding move behind the others when a
+    window of known ``duration`` starts after ``BRUTE_SEEK_LIMIT_S`` (FLAC, WAV and Vorbis in miniaudio
+    seek properly; an open-ended MP3 window stays with minimp3, which decodes to the true end).
     """
     import os
 
@@ -262,7 +271,7 @@ def decoder_chain(path: str | Path, *, offset: float = 0.0, decoders: tuple[str,
     forced = tuple(n.strip() for n in os.environ.get(DECODERS_ENV, "").split(",") if n.strip())
     chain = [DECODERS.get(n) for n in (decoders or forced or fmt.decoders)]
     chain = [d for d in chain if d.available()]
-    if offset > BRUTE_SEEK_LIMIT_S and fmt.name == "MP3":
+    if offset > BRUTE_SEEK_LIMIT_S and duration is not None and fmt.name == "MP3":
         chain.sort(key=lambda d: not d.seeks)
     return chain
 
@@ -343,7 +352,7 @@ def probe_duration(path: str | Path) -> float:
     _check_file(path)
     fmt = audio_format(path)
     reasons = []
-    for dec in sorted(decoder_chain(path), key=lambda d: not d.header_info):
+    for dec in decoder_chain(path):
         try:
             frames, native_sr = dec.info(str(path), fmt=fmt)
         except Exception as exc:  # noqa: BLE001 - next decoder
@@ -367,15 +376,22 @@ def load_audio(path: str | Path, *, sr: int = SAMPLE_RATE, offset: float = 0.0,
     _check_file(path)
     fmt = audio_format(path)
     offset = float(offset or 0.0)
-    reasons, y, native_sr = [], None, 0
-    for dec in decoder_chain(path, offset=offset, decoders=decoders):
+    reasons, best = [], None
+    for dec in decoder_chain(path, offset=offset, duration=duration, decoders=decoders):
         try:
             y, native_sr = dec.read(str(path), offset=offset, duration=duration, fmt=fmt)
-            break
         except Exception as exc:  # noqa: BLE001 - next decoder
             reasons.append(f"{dec.name}: {_reason(exc)}")
-    if y is None:
+            continue
+        if best is None or y.size > best[0].size:
+            best = (y, native_sr)
+        want = None if duration is None else int(round(duration * native_sr))
+        if y.size and (dec.exact_end or fmt.exact_length or want is None or y.size >= want):
+            break
+        # nothing, or less than asked where the decoder stops at a length estimate: try the next one
+    if best is None:
         raise _failure(path, fmt, reasons)
+    y, native_sr = best
     if y.size == 0:
         raise AudioDecodeError(f"{path}: decoded to 0 samples (offset {offset}s beyond the end?).")
     if fmt.exact_length:

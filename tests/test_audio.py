@@ -186,3 +186,38 @@ def test_the_environment_can_force_one_chain(clips, monkeypatch):
     monkeypatch.setenv("SONGSCAPE_AUDIO_DECODERS", "nope")
     with pytest.raises(ValueError, match="audio decoder"):
         load_audio(clips["flac"])
+
+
+def _without_xing(data: bytes) -> bytes:
+    """The MP3 bytes without the LAME/Xing info frame (the first frame, right after any ID3 tag)."""
+    tag = max(data.find(b"Xing"), data.find(b"Info"))
+    start = data.rfind(b"\xff", 0, tag)
+    while not (data[start + 1] & 0xE0 == 0xE0):
+        start = data.rfind(b"\xff", 0, start)
+    h = int.from_bytes(data[start:start + 4], "big")
+    kbps = [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320][(h >> 12) & 0xF]
+    return data[:start] + data[start + 144 * kbps * 1000 // SR + ((h >> 9) & 1):]
+
+
+def test_vbr_mp3_without_its_xing_header_decodes_to_the_end(tmp_path):
+    """libsndfile estimates such a file's length from the first frame and stops early; minimp3 does not."""
+    y = _music(3.0, seed=5)
+    p = tmp_path / "vbr.mp3"
+    sf.write(str(p), y, SR, format="MP3", subtype="MPEG_LAYER_III", bitrate_mode="VARIABLE", compression_level=0.9)
+    bare = tmp_path / "bare.mp3"
+    bare.write_bytes(_without_xing(p.read_bytes()))
+    full = load_audio(bare, sr=SR)
+    assert len(full) == pytest.approx(3 * SR + 1105, abs=1152)  # encoder + decoder delay stay in, whole frames
+    ref = y.mean(axis=1)
+    seg = slice(SR, 2 * SR)
+    assert np.corrcoef(full[1105:][seg], ref[seg])[0, 1] > 0.99  # the delay: 576 (LAME) + 529 (decoder)
+    assert probe_duration(bare) == pytest.approx(len(full) / SR, abs=0.03)
+    est = sf.info(str(bare)).frames / SR
+    assert est < len(full) / SR - 0.3  # libsndfile's estimate from the first frame falls short
+    # a window across that estimate still decodes whole: soundfile comes first (offset > 1 s), stops
+    # at its estimate, and the window goes on to minimp3
+    off = est - 0.2
+    tail = load_audio(bare, sr=SR, offset=off, duration=0.4)
+    assert len(tail) == int(0.4 * SR)
+    i = int(round(off * SR))
+    assert np.abs(tail[100:-100] - full[i:i + len(tail)][100:-100]).max() < 0.02
