@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core import viz
+from core.features import default_features
 from core.preview import track_preview
 from core.schema import label_columns
 from core.ui import data, keys
@@ -48,8 +49,9 @@ with tab_labels:
 with tab_features:
     names = data.available_features(ds)
     st.write("Features for this dataset: " + ", ".join(f"`{n}`" for n in names))
-    if st.button("Extract all features", key="extract.all"):
-        for name in names:
+    if st.button("Extract all features", key="extract.all",
+                 help="Every feature but the pretrained musicnn ones (slow on a CPU; computed when asked for)."):
+        for name in default_features(ds):
             data.features(ds, name)
     rows = []
     for name in names:
