@@ -6,6 +6,10 @@ releases it (or gives up after ``timeout`` seconds with a LockTimeoutError that 
 for). The lock is released when the ``with`` block ends or when the holding process dies, so a
 crash never leaves a stale lock behind. The lock file itself stays (it is empty and harmless).
 
+``workspace_lock(kind, name)`` is the same lock kept out of the folders users and listings see:
+its lock file lives in ``$SONGSCAPE_HOME/.locks/<kind>/`` (datasets use ``workspace_lock("dataset",
+name)``).
+
 On systems without ``fcntl`` (Windows) the lock is a no-op: Songscape runs there single-user.
 """
 
@@ -72,3 +76,11 @@ def file_lock(path: str | Path, *, timeout: float | None = None) -> Iterator[Pat
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def workspace_lock(kind: str, name: str, *, timeout: float | None = None):
+    """``file_lock`` for the workspace object ``kind``/``name`` (e.g. "dataset", "demo"), with its lock file
+    under ``$SONGSCAPE_HOME/.locks/<kind>/`` so dataset, feature and model folders stay clean."""
+    from core.config import workspace
+
+    return file_lock(workspace() / ".locks" / kind / name, timeout=timeout)

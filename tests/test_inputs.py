@@ -102,9 +102,8 @@ def test_save_dataset_waits_for_the_lock_and_times_out_clearly(tmp_path):
 
     code = textwrap.dedent("""
         import sys, time
-        from core.datasets import dataset_dir
-        from core.locks import file_lock
-        with file_lock(dataset_dir("busy")):
+        from core.locks import workspace_lock
+        with workspace_lock("dataset", "busy"):
             print("held", flush=True)
             time.sleep(30)
     """)

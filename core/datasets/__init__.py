@@ -7,8 +7,8 @@ the whole table, ``label_columns``). The demo corpus keeps its audio in ``audio/
 imported datasets point at the user's files.
 
 Names: ``demo`` is reserved for the generated demo corpus (``RESERVED_NAMES``); an existing dataset
-is overwritten only when the caller says so (``replace=True``). Writers hold ``core.locks.file_lock``
-on the dataset folder, so two imports of one name never interleave.
+is overwritten only when the caller says so (``replace=True``). Writers hold
+``core.locks.workspace_lock("dataset", name)``, so two imports of one name never interleave.
 
 Importers live in ``IMPORTERS`` (one module each); each returns an ImportResult.
 """
@@ -26,7 +26,7 @@ from core import artifacts
 from core.config import workspace
 from core.errors import DatasetNotFoundError, ParameterError, SchemaError
 from core.hashing import fingerprint
-from core.locks import file_lock
+from core.locks import workspace_lock
 from core.registry import Registry
 from core.schema import CORE_COLUMNS, LABEL_COLUMNS, coerce_numeric, normalize_tracks, validate_tracks
 
@@ -148,7 +148,7 @@ def save_dataset(name: str, result: ImportResult, *, extra_info: dict | None = N
     if root is None and not allow_reserved and is_reserved(name):
         check_new_name(name, replace=True)  # raises the reserved-name error
     tracks = validate_tracks(result.tracks)
-    with file_lock(dataset_dir(name), timeout=lock_timeout):
+    with workspace_lock("dataset", name, timeout=lock_timeout):
         if root is None and not replace and (dataset_dir(name) / "tracks.csv").exists():
             raise _exists_error(name)
         root = Path(root) if root is not None else dataset_dir(name)
@@ -197,5 +197,5 @@ def load_dataset(name: str) -> Dataset:
 
 
 def delete_dataset(name: str, *, lock_timeout: float | None = None) -> None:
-    with file_lock(dataset_dir(name), timeout=lock_timeout):
+    with workspace_lock("dataset", name, timeout=lock_timeout):
         shutil.rmtree(dataset_dir(name), ignore_errors=True)
