@@ -284,6 +284,19 @@ def test_musicnn_features_are_cached_per_clip_and_on_demand(tmp_path, monkeypatc
     assert ((tags.X[:2] > 0) & (tags.X[:2] < 1)).all() and not tags.X[2].any()
 
 
+@needs_checkpoints
+def test_extract_cli_computes_musicnn_only_when_named(tmp_path, capsys):
+    from core.cli import main
+
+    _dataset(tmp_path)
+    assert main(["extract", "--dataset", "mn", "--jobs", "1", "--features", "musicnn_mtt_tags"]) == 0
+    out = capsys.readouterr().out
+    assert "musicnn_mtt_tags" in out and "(50,)" in out and "valid 2/3" in out
+    assert main(["extract", "--dataset", "mn", "--jobs", "1"]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert "mfcc_stats" in header and "musicnn" not in header
+
+
 @pytest.mark.slow  # two worker processes each import torch
 @needs_checkpoints
 def test_musicnn_parallel_equals_serial(tmp_path):
