@@ -14,8 +14,6 @@ import numpy as np
 from core.datasets.demo.genres import GENRES, Ctx, GenreStyle
 from core.datasets.demo.synth import filt, gate, midi_hz, place, pluck, saw
 
-# --------------------------------------------------------------------------- per-track production
-
 DRUM_STEMS = ("drums", "perc")
 SHARED = ("piano", "pad", "guitar")
 

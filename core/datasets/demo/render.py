@@ -20,6 +20,7 @@ from core.datasets.demo.synth import filt, gate, oscillator, reverb, rms
 from core.datasets.demo.vocoder import HOP, NFFT, pitch_track, speech_envelope, stretch_frames, vocode_envelope
 from core.datasets.demo.voice import reset_speech, speak
 
+
 @dataclass
 class TrackAudio:
     """Stems of one track, float arrays of shape (n,) at SAMPLE_RATE. ``mix`` is what gets written."""
