@@ -223,10 +223,6 @@ def check_audio(path: str | Path) -> float:
 # Scanning and CSV reading
 # ----------------------------------------------------------------------------------------------
 
-def _hidden(rel: Path) -> bool:
-    return any(part.startswith(".") or part in SKIP_DIRS for part in rel.parts)
-
-
 @dataclass
 class Scan:
     """What ``scan_tree`` found: audio files, other files, and entries it could not use (with why)."""
@@ -442,7 +438,7 @@ def csv_header(path: Path) -> list[str]:
     except OSError:
         return []
     enc16 = utf16_encoding(data)
-    text = data.decode(enc16, errors="replace").lstrip("\ufeff") if enc16 else data.decode("utf-8-sig", errors="replace")
+    text = data.decode(enc16 or "utf-8-sig", errors="replace").lstrip("\ufeff")
     first = text.split("\n", 1)[0].strip("\r")
     try:
         return [c.strip() for c in next(csv.reader([first], delimiter=_sniff_delimiter(first)))]
