@@ -256,6 +256,14 @@ DECODERS.add("librosa", Decoder("librosa", _librosa_read, _librosa_info, seeks=F
                                 available=_importable("librosa")))
 
 
+def warm_decoders() -> None:
+    """Import every decoder library now (the extraction forkserver does, so workers fork with them loaded:
+    importing miniaudio's compiled module costs 70–600 ms per process on the shared 2-core machine)."""
+    for _, dec in DECODERS.items():
+        if dec.name != "librosa":
+            dec.available()
+
+
 def decoder_chain(path: str | Path, *, offset: float = 0.0, duration: float | None = 1.0,
                   decoders: tuple[str, ...] | None = None) -> list[Decoder]:
     """The decoders ``load_audio`` tries for ``path``, in order.

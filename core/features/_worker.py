@@ -16,10 +16,13 @@ _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "N
 
 
 def warm() -> None:
-    """Import librosa and build the default filterbanks (done once in the forkserver)."""
+    """Import librosa and the audio decoders and build the default filterbanks (done once in the forkserver)."""
     import librosa  # noqa: F401
     import librosa.onset  # noqa: F401
 
+    from core.audio import warm_decoders
+
+    warm_decoders()
     cfg = spectral.SpectralConfig()
     spectral.mel_power_tf(np.zeros((2, cfg.n_fft // 2 + 1), dtype=np.float32), sr=cfg.sr, n_fft=cfg.n_fft,
                           n_mels=cfg.n_mels)
