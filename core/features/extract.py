@@ -193,13 +193,18 @@ class MusicnnGroup:
 
         return missing_reason(self.model) or AudioGroup().unavailable(dataset)
 
+    def _params(self, cfg: FeatureConfig) -> dict:
+        """What the numbers depend on (fingerprinted)."""
+        from core.features import musicnn as M
+
+        return {"model": self.model, "sr": M.SR, "n_fft": M.N_FFT, "hop": M.HOP, "n_mels": M.N_MELS,
+                "patch_frames": M.PATCH_FRAMES, "patch_hop": M.PATCH_HOP, "clip_s": cfg.spectral.clip_s}
+
     def config(self, cfg: FeatureConfig) -> dict:
         from core.features import musicnn as M
 
         spec = M.MODELS.get(self.model)
-        return {"model": self.model, "trained_on": spec.trained_on, "sr": M.SR, "n_fft": M.N_FFT, "hop": M.HOP,
-                "n_mels": M.N_MELS, "patch_frames": M.PATCH_FRAMES, "patch_hop": M.PATCH_HOP,
-                "clip_s": cfg.spectral.clip_s, "short_clips": "repeat-padded to one patch",
+        return {**self._params(cfg), "trained_on": spec.trained_on, "short_clips": "repeat-padded to one patch",
                 "embedding": f"penultimate layer ({spec.embedding_dim}-D): mean | max over patches",
                 "tags": "taggram mean over patches"}
 
@@ -210,7 +215,7 @@ class MusicnnGroup:
         return [data.stat().st_size] if data.exists() else [None]
 
     def fingerprint(self, dataset, cfg: FeatureConfig) -> str:
-        return fingerprint("musicnn", dataset.fingerprint, *_audio_rows(dataset), self.config(cfg),
+        return fingerprint("musicnn", dataset.fingerprint, *_audio_rows(dataset), self._params(cfg),
                            self._checkpoint_stat(), version=FEATURES_VERSION)
 
     def compute(self, dataset, cfg: FeatureConfig, *, group_fp: str, progress, cancel, jobs) -> GroupResult:
