@@ -10,7 +10,7 @@ import json
 
 from core.errors import ParameterError
 from core.models import MODELS
-from core.training.config import ANNEALING, DEVICES, INPUT_SCALINGS, TrainConfig
+from core.training.config import TRAIN_PARAMS, TrainConfig
 from core.training.presets import PRESETS, preset
 from core.training.store import clean
 
@@ -28,13 +28,12 @@ def register_cli(sub) -> None:
                    help="input features: a name for single-input models (e.g. mfcc_stats), "
                         "modality=name pairs for multimodal ones (e.g. audio=audio_stack,lyrics=lyrics)")
     p.add_argument("--hidden", default=None, metavar="WIDTHS", help="MLP layer widths, e.g. 256-128")
-    p.add_argument("--latent-dim", default=None)
-    for opt in ("beta", "epochs", "batch-size", "lr", "seed", "warmup-epochs"):
-        p.add_argument(f"--{opt}", default=None)
-    p.add_argument("--kl-anneal", default=None, help=f"one of {list(ANNEALING)}")
-    p.add_argument("--input-scaling", default=None, help=f"one of {list(INPUT_SCALINGS)} (default standard)")
-    p.add_argument("--cond-column", default=None)
-    p.add_argument("--device", default=None, help=f"one of {list(DEVICES)}")
+    p.add_argument("--latent-dim", default=None, help="size of the latent code z")
+    for key in _CONFIG_OPTIONS:
+        prm = TRAIN_PARAMS[key]
+        p.add_argument(f"--{key.replace('_', '-')}", default=None, metavar=key.upper(),
+                       help=f"{prm.help} Allowed: {prm.describe()}; default {prm.default}.".replace("%", "%%"))
+    p.add_argument("--cond-column", default=None, help="label column a conditional VAE (cvae) conditions on")
     p.add_argument("--name", default=None, help="your name for this model (listed instead of its id)")
     p.add_argument("--notes", default=None, help="free notes stored with the model")
     p.add_argument("--quiet", action="store_true", help="no progress output")
