@@ -212,6 +212,7 @@ def test_ensure_demo_dataset_creates_then_reuses(monkeypatch):
     assert len(calls) == 1 and len(ds.tracks) == 6 and DEMO_NAME in list_datasets()
     assert all(p.endswith(".ogg") and __import__("os").path.exists(p) for p in ds.tracks["path"])
     assert ds.info["random_state"] == 0 and ds.info["seconds"] == 2.0 and ds.info["n_tracks"] == 6
+    assert ds.info["source"] == str(ds.root)  # not the temporary build folder
     mtime = (ds.root / "tracks.csv").stat().st_mtime_ns
 
     again = demo.ensure_demo_dataset(n_tracks=6, seconds=2.0, seed=0, jobs=1)

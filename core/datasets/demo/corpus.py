@@ -133,6 +133,7 @@ def ensure_demo_dataset(*, progress=None, n_tracks: int = 240, seconds: float = 
     tmp = Path(tempfile.mkdtemp(prefix=f".{DEMO_NAME}.building.", dir=datasets_dir()))
     try:
         result = generate_demo(tmp, n_tracks=n_tracks, seconds=seconds, seed=seed, progress=progress, jobs=jobs)
+        result.source = str(final)  # where it will live, not the build folder
         save_dataset(DEMO_NAME, result, extra_info=_demo_params(n_tracks, seconds, seed), root=tmp)
         old = None
         if final.exists():
