@@ -681,3 +681,14 @@ def test_beta_variant_keeps_features_scaling_and_names_itself(monkeypatch):
     assert cfg["train_config"]["beta"] == 4.0 and cfg["train_config"]["input_scaling"] == "none"
     assert cfg["meta"]["features"] == {"x": "mfcc_stats"} and cfg["meta"]["name"] == "calm · β=4"
     assert train_beta_variant(base.model_id, beta=4.0).from_cache
+
+
+def test_reusing_an_artifact_records_the_new_name_notes_and_dataset_binding():
+    a = quick(epochs=1, meta={"dataset": "one", "dataset_fingerprint": "fp-1", "name": "first"})
+    assert load_trained(a.model_id).config["meta"]["name"] == "first"
+    b = quick(epochs=1, meta={"dataset": "one", "dataset_fingerprint": "fp-2", "name": "second", "notes": "n"})
+    assert b.from_cache and b.model_id == a.model_id
+    meta = load_trained(a.model_id).config["meta"]
+    assert (meta["name"], meta["notes"], meta["dataset_fingerprint"]) == ("second", "n", "fp-2")
+    assert list_trained()[["name", "notes"]].values.tolist() == [["second", "n"]]
+    assert quick(epochs=1).from_cache and load_trained(a.model_id).config["meta"]["name"] == "second"

@@ -231,7 +231,7 @@ def list_trained(*, dataset=None):
     return pd.DataFrame(rows, columns=LIST_COLUMNS)
 
 
-# model_id → ((mtime_ns, size, inode) of model.pt, TrainedModel)
+# model_id → ((mtime_ns, size, inode) of model.pt + (mtime_ns, inode) of config.json, TrainedModel)
 _LOADED: dict[str, tuple[tuple, TrainedModel]] = {}
 
 
@@ -245,8 +245,8 @@ def load_trained(model_id: str) -> TrainedModel:
         known = list_trained()["model_id"].tolist()
         raise ArtifactError(f"No complete trained model '{model_id}' in {models_dir()}. Available: {known}. "
                             "Train one with `python -m core train --dataset NAME --model NAME`.")
-    st = (path / "model.pt").stat()
-    stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+    st, sc = (path / "model.pt").stat(), (path / "config.json").stat()
+    stamp = (st.st_mtime_ns, st.st_size, st.st_ino, sc.st_mtime_ns, sc.st_ino)
     hit = _LOADED.get(model_id)
     if hit is not None and hit[0] == stamp:
         return hit[1]
