@@ -61,6 +61,9 @@ DEFAULT_LANGUAGES = (
 _ALIASES = {"BANGLA": "BENGALI", "FARSI": "PERSIAN", "FILIPINO": "TAGALOG", "NORWEGIAN": "BOKMAL",
             "MANDARIN": "CHINESE"}
 _TAG = re.compile(r"\[[^\]\n]*\]")  # [Chorus], [Verse 2], [00:12.34]
+# Scripts written together in one language: Japanese mixes kanji and kana, so they form one run.
+_SCRIPT_GROUP = {"HIRAGANA": "CJK", "KATAKANA": "CJK", "KATAKANA-HIRAGANA": "CJK", "HALFWIDTH": "CJK",
+                 "IDEOGRAPHIC": "CJK"}
 
 
 def label_of(language) -> str:
@@ -108,7 +111,8 @@ def _script(ch: str) -> str:
     if not ch.isalpha():
         return ""
     name = unicodedata.name(ch, "")
-    return name.split(" ", 1)[0] if name else ""
+    script = name.split(" ", 1)[0] if name else ""
+    return _SCRIPT_GROUP.get(script, script)
 
 
 def _runs(line: str) -> list[str]:

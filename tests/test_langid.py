@@ -63,6 +63,8 @@ def test_code_switching_within_a_line_and_stray_words():
     assert list(out["hybrid"]) == [True, False, False, False]
     assert out["confidence"][2] > out["confidence"][1]  # the stray word lowers the confidence, not the label
     assert out["confidence"][1] == pytest.approx(14 / 15, abs=0.02)
+    # kanji and kana are one script run (Japanese), not a Chinese/Japanese mix
+    assert list(detect_lyrics_language(["東京の 夜に 輝く 星が 見える\n君の 声が 聞こえる"])["language"]) == ["Japanese"]
 
 
 def test_language_names_and_parameters():
