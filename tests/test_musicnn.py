@@ -48,7 +48,8 @@ def _vgg_shapes() -> dict[str, tuple]:
     out = {}
     for i in range(6):
         name = "batch_normalization" + (f"_{i}" if i else "")
-        out.update({f"{name}/{v}": (1 if i == 0 else 128,) for v in ("beta", "gamma", "moving_mean", "moving_variance")})
+        n = 1 if i == 0 else 128
+        out.update({f"{name}/{v}": (n,) for v in ("beta", "gamma", "moving_mean", "moving_variance")})
     for i in range(1, 6):
         out[f"{i}CNN/kernel"], out[f"{i}CNN/bias"] = (3, 3, 1 if i == 1 else 128, 128), (128,)
     out.update({"dense/kernel": (256, 50), "dense/bias": (50,)})

@@ -149,7 +149,8 @@ def top_tags(probs: np.ndarray, *, model: str = "MTT_musicnn", n: int = 5) -> li
     labels = MODELS.get(model).labels
     probs = np.asarray(probs, dtype=np.float64).reshape(-1)
     if len(probs) != len(labels):
-        raise ParameterError("probs", value=f"{len(probs)} values", expected=f"{len(labels)} tag probabilities of {model}",
+        raise ParameterError("probs", value=f"{len(probs)} values",
+                             expected=f"{len(labels)} tag probabilities of {model}",
                              fix="Pass the matching model's tags feature (musicnn_mtt_tags ↔ MTT_musicnn, …).")
     order = np.argsort(-probs, kind="stable")[:max(0, int(n))]
     return [(labels[i], float(probs[i])) for i in order]
