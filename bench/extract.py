@@ -3,6 +3,7 @@
     .venv/bin/python bench/extract.py [--n 120] [--seconds 30] [--format ogg|flac|wav|mp3|opus]
                                       [--sr 22050] [--channels 1] [--jobs N] [--rounds 3]
                                       [--variants chain,soundfile] [--baseline REV] [--decoder-table]
+                                      [--data DIR]
 
 Generates ``n`` synthetic clips (harmonic tones with vibrato, clicks and noise; a different seed per
 clip and per channel) at ``--sr`` Hz with ``--channels`` channels in a temporary folder. Real-like
@@ -86,11 +87,12 @@ def write_clip(args) -> str:
     return str(path)
 
 
-def generate(n: int, seconds: float, folder: Path, fmt: str, sr: int, channels: int, jobs: int) -> list[str]:
+def generate_some(ids: list[int], seconds: float, folder: Path, fmt: str, sr: int, channels: int,
+                  jobs: int) -> list[str]:
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(jobs) as tp:  # libsndfile encodes without the GIL
-        return list(tp.map(write_clip, [(i, seconds, folder, fmt, sr, channels) for i in range(n)]))
+        return list(tp.map(write_clip, [(i, seconds, folder, fmt, sr, channels) for i in ids]))
 
 
 # ---------------------------------------------------------------- one round (in a child process)
@@ -152,7 +154,7 @@ def child(args) -> int:
     from core.features import SpectralConfig
     from core.features.extract import make_pool
 
-    paths = sorted(str(p) for p in Path(args.clips).glob(f"clip_*.{args.format}"))
+    paths = [str(Path(args.clips) / f"clip_{i:04d}.{args.format}") for i in range(args.n)]
     scfg = SpectralConfig()
     try:
         with make_pool(args.jobs):  # starts + warms the forkserver (librosa imported once; not timed)
@@ -248,6 +250,7 @@ def main(argv=None) -> int:
     ap.add_argument("--variants", default="chain", help="comma list of: chain, soundfile (default chain)")
     ap.add_argument("--baseline", default=None, help="git revision whose core/audio.py is measured too")
     ap.add_argument("--decoder-table", action="store_true", help="per-decoder CPU ms per clip for every format")
+    ap.add_argument("--data", default=None, help="keep the generated clips in DIR and reuse them on later runs")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--clips", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--root", default=None, help=argparse.SUPPRESS)
@@ -263,10 +266,17 @@ def main(argv=None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="songscape-bench-extract-"))
     try:
         t0 = time.perf_counter()
-        paths = generate(args.n, args.seconds, tmp, args.format, args.sr, args.channels, args.jobs)
+        data = tmp / "clips"
+        if args.data:
+            data = Path(args.data) / f"{args.format}-{args.sr}-{args.channels}ch-{args.seconds:g}s"
+        data.mkdir(parents=True, exist_ok=True)
+        have = {p.name for p in data.glob(f"clip_*.{args.format}")}
+        todo = [i for i in range(args.n) if f"clip_{i:04d}.{args.format}" not in have]
+        generate_some(todo, args.seconds, data, args.format, args.sr, args.channels, args.jobs)
+        paths = [str(data / f"clip_{i:04d}.{args.format}") for i in range(args.n)]
         size = sum(os.path.getsize(p) for p in paths) / 1e6
-        print(f"generated {args.n} × {args.seconds:g}-s {args.format} clips ({args.sr} Hz, {args.channels} ch) in "
-              f"{time.perf_counter() - t0:.1f}s ({size:.1f} MB)", file=sys.stderr)
+        print(f"generated {len(todo)} (reused {args.n - len(todo)}) × {args.seconds:g}-s {args.format} clips "
+              f"({args.sr} Hz, {args.channels} ch) in {time.perf_counter() - t0:.1f}s ({size:.1f} MB)", file=sys.stderr)
         variants = {v: (str(ROOT), {"SONGSCAPE_AUDIO_DECODERS": "soundfile"} if v == "soundfile" else {})
                     for v in args.variants.split(",")}
         if args.baseline:
@@ -276,7 +286,7 @@ def main(argv=None) -> int:
             for v, (root, extra_env) in variants.items():
                 env = {k: x for k, x in os.environ.items() if k != "SONGSCAPE_AUDIO_DECODERS"}
                 env.update(extra_env, PYTHONPATH=root)
-                cmd = [sys.executable, str(Path(__file__).resolve()), "--child", v, "--clips", str(tmp),
+                cmd = [sys.executable, str(Path(__file__).resolve()), "--child", v, "--clips", str(data), "--n", str(args.n),
                        "--format", args.format, "--seconds", str(args.seconds), "--jobs", str(args.jobs),
                        "--root", root] + (["--breakdown"] if r == args.rounds - 1 else [])
                 out = subprocess.run(cmd, env=env, capture_output=True, text=True)
