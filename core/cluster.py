@@ -40,13 +40,16 @@ class ClustererSpec(Spec):
     k_param:   the parameter that sets the number of clusters ("n_clusters", "n_components"), or ""
                for density methods (used by k-selection curves and the page's k slider);
     n_bounded: parameters that may not exceed the number of points being clustered;
-    max_n:     largest number of points the method accepts (0 = no limit).
+    max_n:     largest number of points the method accepts (0 = no limit);
+    suggest:   suggest(X, params) -> {name: value} for parameters passed as "auto" (defaults that fit the data:
+               DBSCAN's eps from the k-distance knee, HDBSCAN's min_cluster_size from n).
     """
 
     build: Callable[[dict, int], Any] | None = None
     k_param: str = ""
     n_bounded: tuple[str, ...] = ()
     max_n: int = 0
+    suggest: Callable[[np.ndarray, dict], dict] | None = None  # data-derived values for params given as "auto"
 
 
 @dataclass
@@ -156,51 +159,49 @@ class ReusableDBSCAN:
 
     A point is core when its ``min_samples``-th neighbour (itself counted, as in sklearn) lies within
     eps. Core points within eps of each other are linked; the clusters are the connected components.
-    That graph's components equal those of the minimum spanning tree of the *mutual reachability*
+    Those components equal the ones of the minimum spanning tree of the *mutual reachability*
     distance max(core(p), core(q), d(p, q)) cut at eps (the DBSCAN*/HDBSCAN identity), so the tree
-    and the k-NN lists are computed once (O(n^2) time, O(n) memory, cached for the last few inputs)
-    and every eps is a cut of n-1 edges plus a border pass: O(n). A non-core point joins the cluster
-    of its nearest core point within eps (all candidates are among its ``min_samples`` nearest
-    neighbours); sklearn instead gives a point on the border of two clusters to whichever expansion
-    reaches it first, the only possible difference. Above ``max_n`` points it runs sklearn's DBSCAN.
+    (the ``hdbscan`` package's exact Borůvka MST) and the k-NN lists are computed once per
+    (X, min_samples) and kept in ``core.cache.CACHE`` (memory, namespace "dbscan-tree"); every eps is
+    then a cut of n-1 edges plus a border pass: O(n). A non-core point joins the cluster of its nearest
+    core point within eps (all candidates are among its ``min_samples`` nearest neighbours); sklearn
+    instead gives a point on the border of two clusters to whichever expansion reaches it first, the
+    only possible difference. ``min_samples`` = 1 (every point core) runs sklearn's DBSCAN.
 
     Fitted: ``labels_`` (n,), ``core_sample_indices_``, ``engine_`` ("mst" or "sklearn").
     """
 
-    _cache: "dict[tuple, tuple]" = {}
-    _order: list = []
-
-    def __init__(self, eps: float = 1.5, *, min_samples: int = 10, max_n: int = 20_000):
+    def __init__(self, eps: float = 1.5, *, min_samples: int = 10):
         self.eps = eps
         self.min_samples = min_samples
-        self.max_n = max_n
 
-    @classmethod
-    def _structure(cls, X: np.ndarray, k: int):
+    @staticmethod
+    def _structure(X: np.ndarray, k: int) -> dict[str, np.ndarray]:
+        from core.cache import CACHE, Entry
         from core.hashing import array_fingerprint
 
-        key = (array_fingerprint(np.ascontiguousarray(X)), k)
-        hit = cls._cache.get(key)
-        if hit is not None:
-            return hit
-        from sklearn.neighbors import NearestNeighbors
+        def compute() -> Entry:
+            import hdbscan
+            from sklearn.neighbors import NearestNeighbors
 
-        Xd = np.asarray(X, dtype=np.float64)
-        k_eff = min(k, len(Xd))
-        dist, ind = NearestNeighbors(n_neighbors=k_eff).fit(Xd).kneighbors(Xd)
-        core = dist[:, -1] if k <= len(Xd) else np.full(len(Xd), np.inf)
-        u, v, w = _mutual_reachability_mst(Xd, core)
-        hit = (core, dist, ind, u, v, w)
-        cls._cache[key] = hit
-        cls._order.append(key)
-        while len(cls._order) > 4:
-            cls._cache.pop(cls._order.pop(0), None)
-        return hit
+            Xd = np.asarray(X, dtype=np.float64)
+            k_eff = min(k, len(Xd))
+            dist, ind = NearestNeighbors(n_neighbors=k_eff).fit(Xd).kneighbors(Xd)
+            core = dist[:, -1] if k <= len(Xd) else np.full(len(Xd), np.inf)
+            # hdbscan's core distance is the min_samples-th neighbour *excluding* the point: k - 1 here
+            tree = hdbscan.HDBSCAN(min_samples=max(1, k - 1), min_cluster_size=2, gen_min_span_tree=True,
+                                   approx_min_span_tree=False).fit(Xd).minimum_spanning_tree_.to_numpy()
+            u, v = tree[:, 0].astype(np.int64), tree[:, 1].astype(np.int64)
+            w = np.maximum(tree[:, 2], np.maximum(core[u], core[v]))
+            return Entry({"core": core, "dist": dist, "ind": ind, "u": u, "v": v, "w": w})
+
+        key = f"{array_fingerprint(np.ascontiguousarray(X))}:{int(k)}"
+        return CACHE.get_or_compute("dbscan-tree", key, compute, persist=False).arrays
 
     def fit(self, X, y=None):
         X = np.asarray(X)
         n = len(X)
-        if n > self.max_n:
+        if int(self.min_samples) <= 1 or n < 3:
             from sklearn.cluster import DBSCAN
 
             est = DBSCAN(eps=self.eps, min_samples=self.min_samples).fit(X)
@@ -209,7 +210,8 @@ class ReusableDBSCAN:
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import connected_components
 
-        core, dist, ind, u, v, w = self._structure(X, int(self.min_samples))
+        t = self._structure(X, int(self.min_samples))
+        core, dist, ind, u, v, w = t["core"], t["dist"], t["ind"], t["u"], t["v"], t["w"]
         eps = float(self.eps)
         is_core = core <= eps
         keep = w <= eps  # such an edge joins two core points
@@ -226,35 +228,6 @@ class ReusableDBSCAN:
         self.core_sample_indices_ = np.flatnonzero(is_core)
         self.engine_ = "mst"
         return self
-
-
-def _mutual_reachability_mst(X: np.ndarray, core: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Prim's algorithm on the dense mutual reachability graph: (u, v, w) of the n-1 tree edges."""
-    n = len(X)
-    sq = np.einsum("ij,ij->i", X, X)
-    in_tree = np.zeros(n, dtype=bool)
-    best = np.full(n, np.inf)
-    parent = np.zeros(n, dtype=np.int64)
-    u = np.empty(max(n - 1, 0), dtype=np.int64)
-    v = np.empty_like(u)
-    w = np.empty(max(n - 1, 0))
-    cur = 0
-    in_tree[0] = True
-    for i in range(n - 1):
-        d = np.sqrt(np.maximum(sq + sq[cur] - 2.0 * (X @ X[cur]), 0.0))
-        np.maximum(d, core, out=d)
-        np.maximum(d, core[cur], out=d)
-        better = d < best
-        better &= ~in_tree
-        best[better] = d[better]
-        parent[better] = cur
-        best[in_tree] = np.inf
-        nxt = int(np.argmin(best))
-        u[i], v[i], w[i] = parent[nxt], nxt, best[nxt]
-        in_tree[nxt] = True
-        best[nxt] = np.inf
-        cur = nxt
-    return u, v, w
 
 
 def _kmeans(p: dict, rs: int):
@@ -293,6 +266,20 @@ def _spectral(p: dict, rs: int):
                               n_neighbors=p["n_neighbors"], assign_labels="cluster_qr", random_state=rs)
 
 
+def _suggest_dbscan(X: np.ndarray, p: dict) -> dict:
+    from core.metrics import k_distance, sample_indices, suggest_eps
+
+    ms = p.get("min_samples")
+    ms = 10 if ms in (None, "auto") else int(ms)
+    ms = max(2, min(ms, len(X) - 1))
+    sub = X[sample_indices(len(X), 5000, 0)]
+    return {"eps": max(float(suggest_eps(k_distance(sub, k=ms))), 1e-9), "min_samples": ms}
+
+
+def _suggest_hdbscan(X: np.ndarray, p: dict) -> dict:
+    return {"min_cluster_size": int(min(max(5, round(0.02 * len(X))), max(2, len(X) // 2)))}
+
+
 _K = Param("int", 6, 2, 50, help="Number of clusters.")
 CLUSTERERS.add("kmeans", ClustererSpec(
     "kmeans", "K-Means",
@@ -311,15 +298,16 @@ CLUSTERERS.add("dbscan", ClustererSpec(
     {"eps": Param("float", 1.5, 0.0, None, low_open=True, help="Neighbourhood radius (report 000: 1.5). "
                   "Use the k-distance knee (suggest_eps) as a starting point."),
      "min_samples": Param("int", 10, 1, None, help="Points (itself included) within eps to be a core point.")},
-    help="Density clusters; points in sparse regions become noise (-1).",
-    build=_dbscan))
+    help="Density clusters; points in sparse regions become noise (-1). eps='auto' takes the k-distance knee.",
+    build=_dbscan, suggest=_suggest_dbscan))
 CLUSTERERS.add("hdbscan", ClustererSpec(
     "hdbscan", "HDBSCAN",
     {"min_cluster_size": Param("int", 15, 2, None, help="Smallest group that counts as a cluster."),
      "min_samples": Param("int", 0, 0, None, help="Density smoothing; 0 = same as min_cluster_size."),
      "cluster_selection_epsilon": Param("float", 0.0, 0.0, None, help="Merge clusters closer than this.")},
-    help="Hierarchical DBSCAN (the `hdbscan` package): no eps to tune; noise is -1.",
-    build=_hdbscan, n_bounded=("min_cluster_size",)))
+    help="Hierarchical DBSCAN (the `hdbscan` package): no eps to tune; noise is -1. min_cluster_size='auto' "
+         "= 2 % of the tracks (at least 5). On 16–64-D embeddings cluster a UMAP-reduced representation.",
+    build=_hdbscan, n_bounded=("min_cluster_size",), suggest=_suggest_hdbscan))
 CLUSTERERS.add("gmm", ClustererSpec(
     "gmm", "Gaussian mixture",
     {"n_components": Param("int", 6, 2, 50, help="Number of mixture components (clusters)."),
@@ -345,6 +333,23 @@ def _check_matrix(X, name: str = "X") -> np.ndarray:
     if X.dtype.kind not in "fiub":
         raise ParameterError(name, value=f"dtype {X.dtype}", expected="a numeric array")
     return X
+
+
+def resolve_auto(algorithm: str, params: Mapping[str, Any] | None, X: np.ndarray) -> dict:
+    """``params`` with every "auto" value replaced by the clusterer's data-derived suggestion for X (n, d)."""
+    spec = CLUSTERERS.get(algorithm)
+    params = dict(params or {})
+    auto = [k for k, v in params.items() if isinstance(v, str) and v.strip().lower() == "auto"]
+    if not auto:
+        return params
+    if spec.suggest is None:
+        raise ParameterError(auto[0], value="auto", expected=f"a value: {spec.label} has no data-derived default")
+    suggested = spec.suggest(np.asarray(X), params)
+    for k in auto:
+        if k not in suggested:
+            raise ParameterError(k, value="auto", expected=f"a value: {spec.label} suggests only {sorted(suggested)}")
+        params[k] = suggested[k]
+    return params
 
 
 def validate_clustering(algorithm: str, params: Mapping[str, Any] | None, *, n_samples: int | None = None) -> dict:
@@ -392,7 +397,7 @@ def run_clustering(X: np.ndarray, *, algorithm: str, params: Mapping[str, Any] |
         raise ParameterError("X", value=f"{bad} rows with NaN/inf", expected="finite values in every row",
                              fix="Pass a valid mask to cluster_rows(X, valid, ...) to leave those tracks out.")
     spec = CLUSTERERS.get(algorithm)
-    p = validate_clustering(algorithm, params, n_samples=len(X))
+    p = validate_clustering(algorithm, resolve_auto(algorithm, params, X), n_samples=len(X))
     if len(X) < 2:
         raise ParameterError("X", value=f"{len(X)} rows", expected="at least 2 points to cluster")
     est = spec.build(p, int(random_state))

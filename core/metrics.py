@@ -281,14 +281,26 @@ def evaluate(X: np.ndarray, result, *, label_columns: Mapping[str, Iterable] | N
             warnings.append(MetricWarning("silhouette_vs_chance", f"Silhouette is high ({sil:.3f}) but ARI against "
                                           f"{col} is at chance level ({ari:.4f}): the clusters are well separated "
                                           f"but unrelated to {col}.", ("silhouette", f"ari_{col}")))
-    run_meta = {"algorithm": getattr(result, "algorithm", ""), "params": _params_str(getattr(result, "params", {})),
+    run_meta = {"algorithm": getattr(result, "algorithm", ""), "params": params_str(getattr(result, "params", {})),
                 "random_state": getattr(result, "random_state", random_state), "noise_treatment": noise}
     run_meta.update(meta or {})
     return MetricReport(values=values, cluster_sizes=sizes, warnings=warnings, leaked=frozenset(leaked), meta=run_meta)
 
 
-def _params_str(params: Mapping) -> str:
+def params_str(params: Mapping) -> str:
+    """Canonical display of a parameter dict: 'eps=1.5, min_samples=10'."""
     return ", ".join(f"{k}={v}" for k, v in sorted(dict(params or {}).items()))
+
+
+ACTIVE_UNIT_THRESHOLD = 0.01
+
+
+def active_units(mu: np.ndarray, *, threshold: float = ACTIVE_UNIT_THRESHOLD) -> int:
+    """Latent dimensions whose mean μ_j varies across tracks: Var_x[μ_j(x)] > threshold. mu: (n, d)."""
+    mu = np.asarray(mu)
+    if mu.ndim != 2 or len(mu) < 2:
+        return 0
+    return int((np.var(mu, axis=0) > threshold).sum())
 
 
 # ----------------------------------------------------------------------------- choosing k / eps

@@ -185,7 +185,7 @@ def _plan_001(caps: DatasetCaps) -> Plan:
          "alpha_lyrics": 0.1},
         {"epochs": 100, "batch_size": 64, "lr": 5e-4, "beta": 1.0, "kl_anneal": "linear", "warmup_epochs": 50,
          "grad_clip": 1.0}))
-    pca = RepEntry("PCA-32", "pca", {"features": "audio_stack", "n_components": 32}, algorithms=(K,))
+    pca = RepEntry("PCA-32", "pca", {"feature": "audio_stack", "n_components": 32}, algorithms=(K,))
     skipped: dict[str, str] = {}
     if not caps.has_audio:
         skipped[hyb.label] = skipped[pca.label] = "skipped: the dataset has no audio (needs MFCC+chroma+contrast 39×130)"
@@ -221,10 +221,10 @@ def _plan_002(caps: DatasetCaps) -> Plan:
     mlp = latent("VAE latent (16D)", TrainSpec("mlp_vae", feat, {"latent_dim": 16, "hidden": "256-128"},
                                                {"epochs": 50, "batch_size": 64, "lr": 1e-3, "beta": 1.0}),
                  algorithms=(K,))
-    pca = RepEntry("PCA (16D)", "pca", {"features": feat, "n_components": 16}, algorithms=(K,))
+    pca = RepEntry("PCA (16D)", "pca", {"feature": feat, "n_components": 16}, algorithms=(K,))
     conv = latent("Audio latent (32D)", TrainSpec("conv2d_vae", "logmel", {"latent_dim": 32},
                                                   {"epochs": 25, "batch_size": 32, "lr": 1e-3, "beta": 1.0}))
-    lyr = RepEntry("Lyrics embedding (64D)", "features", {"features": "lyrics"})
+    lyr = RepEntry("Lyrics embedding (64D)", "lyrics", {"feature": "lyrics"})
     fused = RepEntry("Fused (α=0.25)", "concat", parts=(conv, lyr), weights=(1.0, 0.25))
     bvae = latent("β-VAE audio latent (32D, β=2)", TrainSpec("conv2d_vae", "logmel", {"latent_dim": 32},
                                                             {"epochs": 20, "batch_size": 32, "lr": 1e-3, "beta": 2.0}))
@@ -285,13 +285,13 @@ def _plan_003(caps: DatasetCaps) -> Plan:
     cfg = {"epochs": 400, "batch_size": 32, "lr": 1e-3}
     easy = latent("VAE (dim=8)", TrainSpec("mlp_vae", easy_feat, {"latent_dim": 8}, {**cfg, "beta": 1.0}),
                   algorithms=(K,))
-    easy_pca = RepEntry("PCA (dim=8)", "pca", {"features": easy_feat, "n_components": 8}, algorithms=(K,))
-    meanmel = RepEntry("Audio baseline (mean-mel)", "time_mean", {"features": "logmel"})
+    easy_pca = RepEntry("PCA (dim=8)", "pca", {"feature": easy_feat, "n_components": 8}, algorithms=(K,))
+    meanmel = RepEntry("Audio baseline (mean-mel)", "time_mean", {"feature": "logmel"})
     conv = latent("Audio Conv-VAE latent", TrainSpec("conv2d_vae", "logmel", {"latent_dim": 16}, {**cfg, "beta": 1.0}))
-    lyr = RepEntry("Lyrics SVD embedding", "features", {"features": "lyrics"})
+    lyr = RepEntry("Lyrics SVD embedding", "lyrics", {"feature": "lyrics"})
     hyb3 = RepEntry("Hybrid (α=0.3 audio+lyrics)", "concat", parts=(conv, lyr), weights=(0.3, 0.7))
     hyb1 = RepEntry("Hybrid (α≈0.1 audio+lyrics)", "concat", parts=(conv, lyr), weights=(0.1, 0.9))
-    pca16 = RepEntry("Spectral PCA16", "pca", {"features": spec_feat, "n_components": 16})
+    pca16 = RepEntry("Spectral PCA16", "pca", {"feature": spec_feat, "n_components": 16})
     bvae = latent("Beta-VAE audio latent", TrainSpec("conv2d_vae", "logmel", {"latent_dim": 16}, {**cfg, "beta": 0.1}))
     ae = latent("AE audio latent", TrainSpec("conv2d_ae", "logmel", {"latent_dim": 16}, {**cfg, "beta": 0.0}))
     hybh = RepEntry("Hybrid audio+lyrics", "concat", parts=(bvae, lyr), weights=(0.3, 0.7))
@@ -354,15 +354,15 @@ def _plan_003(caps: DatasetCaps) -> Plan:
 def _plan_004(caps: DatasetCaps) -> Plan:
     cfg = {"epochs": 10, "batch_size": 32, "lr": 1e-4}
     c1 = {"latent_dim": 64, "channels": "64-128-256"}
-    pca = RepEntry("PCA (64D) on MFCC frames", "pca", {"features": "mfcc_frames", "n_components": 64})
-    spec = RepEntry("Flattened MFCC frames (17,200D)", "features", {"features": "mfcc_frames", "standardize": False})
+    pca = RepEntry("PCA (64D) on MFCC frames", "pca", {"feature": "mfcc_frames", "n_components": 64})
+    spec = RepEntry("Flattened MFCC frames (17,200D)", "raw", {"feature": "mfcc_frames", "standardize": False})
     vae = latent("Conv1D VAE (latent 64)", TrainSpec("conv1d_vae", "mfcc_frames", c1, {**cfg, "beta": 1.0}))
     ae = latent("Conv1D autoencoder", TrainSpec("conv1d_ae", "mfcc_frames", c1, {**cfg, "beta": 0.0}))
     cvae = latent("CVAE (language)", TrainSpec("cvae", "mfcc_frames", {"latent_dim": 64, "cond_dim": 16}, {**cfg, "beta": 1.0},
                                                cond_column="language"))
     bcvae = latent("Beta-VAE (CVAE, β=4)", TrainSpec("cvae", "mfcc_frames", {"latent_dim": 64, "cond_dim": 16},
                                                      {**cfg, "beta": 4.0}, cond_column="language"))
-    text = RepEntry("Text (title+artist TF-IDF, 32D)", "metadata_text", {"columns": ["title", "artist"], "n_components": 32})
+    text = RepEntry("Text (title+artist TF-IDF, 32D)", "metadata_text", {"columns": "title,artist", "n_components": 32})
     artist = RepEntry("Artist one-hot (top 20)", "onehot", {"column": "artist", "top": 20})
     mm = RepEntry("Multi-Modal (CVAE+Text+Artist)", "concat", parts=(cvae, text, artist), weights=(1.0, 1.0, 1.0))
     skipped: dict[str, str] = {}

@@ -1,8 +1,8 @@
 """2-D projections for the map: the PROJECTORS registry (pca, umap, tsne) and a fingerprinted disk cache.
 
-``project(X, method=..., random_state=..., **params)`` returns (n, 2) float32 and stores it under
-``workspace()/projections/<fingerprint>.npz`` (atomic), keyed by the content of X, the valid mask,
-the method, its validated params and the seed; a second call with the same inputs reads the file.
+``project(X, method=..., random_state=..., **params)`` returns (n, n_components) float32 (2 for the map)
+and stores it in ``core.cache.CACHE`` (namespace "projection", on disk), keyed by the content of X, the
+valid mask, the method, its validated params and the seed; a second call with the same inputs reads it.
 ``cached_projection`` only looks, never computes, so a page can draw PCA at once and swap in UMAP
 when it is ready.
 
@@ -23,15 +23,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
-from core import artifacts
 from core.arrays import valid_rows
+from core.cache import CACHE, Entry
 from core.config import workspace
-from core.errors import ArtifactError, ParameterError
+from core.errors import ParameterError
 from core.hashing import array_fingerprint, fingerprint
 from core.params import Param, Spec, validate_params
 from core.registry import Registry
@@ -77,7 +76,7 @@ def _umap(X: np.ndarray, p: dict, rs: int) -> np.ndarray:
 
     n_neighbors = min(p["n_neighbors"], len(X) - 1)
     return umap.UMAP(n_neighbors=n_neighbors, min_dist=p["min_dist"], metric=p["metric"],
-                     random_state=rs, n_components=2).fit_transform(X)
+                     random_state=rs, n_components=p["n_components"]).fit_transform(X)
 
 
 def _tsne(X: np.ndarray, p: dict, rs: int) -> np.ndarray:
@@ -94,7 +93,9 @@ PROJECTORS.add("umap", ProjectorSpec(
     "umap", "UMAP",
     {"n_neighbors": Param("int", 15, 2, 200, help="Local neighbourhood size: larger = more global structure."),
      "min_dist": Param("float", 0.1, 0.0, 1.0, help="How tightly points may pack."),
-     "metric": Param("choice", "euclidean", choices=("euclidean", "cosine", "manhattan"), help="Distance.")},
+     "metric": Param("choice", "euclidean", choices=("euclidean", "cosine", "manhattan"), help="Distance."),
+     "n_components": Param("int", 2, 2, 64, help="Output dimensions (2 for the map; 5–10 before density "
+                           "clustering).")},
     help="Non-linear, keeps local neighbourhoods; first fit in a new process compiles for 12-28 s.", fit=_umap))
 PROJECTORS.add("tsne", ProjectorSpec(
     "tsne", "t-SNE",
@@ -135,18 +136,9 @@ def _prepare(X, valid, method: str, random_state: int, params: dict) -> tuple[np
     return X, valid, p, key
 
 
-def projection_path(key: str) -> Path:
-    return workspace() / "projections" / f"{key}.npz"
-
-
 def _load(key: str) -> np.ndarray | None:
-    path = projection_path(key)
-    if not path.exists():
-        return None
-    try:
-        return artifacts.load_npz(path)["Y"]
-    except (ArtifactError, KeyError):
-        return None
+    entry = CACHE.get("projection", key)
+    return None if entry is None else entry.arrays["Y"]
 
 
 def cached_projection(X: np.ndarray, method: str, *, random_state: int = 0, valid: np.ndarray | None = None,
@@ -166,8 +158,9 @@ def project(X: np.ndarray, *, method: str, random_state: int = 0, valid: np.ndar
     cached = _load(key)
     if cached is not None:
         return cached
-    Y = np.full((len(X), 2), np.nan, dtype=np.float32)
-    Y[valid] = np.asarray(PROJECTORS.get(method).fit(np.asarray(X[valid], dtype=np.float32), p, int(random_state)),
-                          dtype=np.float32)
-    artifacts.save_npz(projection_path(key), Y=Y, method=np.array(method), random_state=np.array(int(random_state)))
+    fitted = np.asarray(PROJECTORS.get(method).fit(np.asarray(X[valid], dtype=np.float32), p, int(random_state)),
+                        dtype=np.float32)
+    Y = np.full((len(X), fitted.shape[1]), np.nan, dtype=np.float32)
+    Y[valid] = fitted
+    CACHE.put("projection", key, Entry({"Y": Y}, {"method": method, "params": p, "random_state": int(random_state)}))
     return Y

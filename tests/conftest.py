@@ -28,6 +28,9 @@ def _isolated_workspace(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("SONGSCAPE_HOME", str(home))
     monkeypatch.setenv("SONGSCAPE_MODELS", str(home / "models"))
+    from core.cache import CACHE
+
+    CACHE.clear_memory()  # the in-memory store is process-wide; each test starts from its own workspace
     yield home
 
 

@@ -164,8 +164,9 @@ def test_reusable_dbscan_matches_sklearn_at_every_eps():
 
     X, _ = make_blobs(n_samples=600, centers=5, n_features=8, cluster_std=1.0, random_state=4)
     X = np.vstack([X, np.random.default_rng(0).uniform(-12, 12, size=(40, 8))])
-    ReusableDBSCAN._cache.clear()
-    ReusableDBSCAN._order.clear()
+    from core.cache import CACHE
+
+    before = dict(CACHE.stats()["namespaces"].get("dbscan-tree", {"misses": 0, "memory_hits": 0}))
     for eps in (0.8, 1.5, 2.5, 4.0, 30.0):
         ours = ReusableDBSCAN(eps, min_samples=8).fit(X)
         ref = DBSCAN(eps=eps, min_samples=8).fit(X)
@@ -173,6 +174,12 @@ def test_reusable_dbscan_matches_sklearn_at_every_eps():
         assert np.array_equal(ours.core_sample_indices_, ref.core_sample_indices_)
         assert np.array_equal(ours.labels_ == -1, ref.labels_ == -1)
         assert adjusted_rand_score(ref.labels_, ours.labels_) > 0.999
-    assert len(ReusableDBSCAN._cache) == 1  # one structure served every eps
-    big = ReusableDBSCAN(1.5, min_samples=8, max_n=100).fit(X)
-    assert big.engine_ == "sklearn"
+    stats = CACHE.stats()["namespaces"]["dbscan-tree"]
+    assert stats["misses"] - before["misses"] == 1  # one structure served every eps
+    assert stats["memory_hits"] - before["memory_hits"] == 4
+    for ms in (2, 3):  # small min_samples (hdbscan's own count starts one lower) stay exact
+        for eps in (0.5, 1.5):
+            ours, ref = ReusableDBSCAN(eps, min_samples=ms).fit(X), DBSCAN(eps=eps, min_samples=ms).fit(X)
+            assert np.array_equal(ours.core_sample_indices_, ref.core_sample_indices_)
+            assert adjusted_rand_score(ref.labels_, ours.labels_) > 0.999
+    assert ReusableDBSCAN(1.5, min_samples=1).fit(X).engine_ == "sklearn"

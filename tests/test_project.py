@@ -37,9 +37,17 @@ def test_pca_shape_dtype_cache(X, counting):
     Y2 = P.project(X, method="pca")
     assert counting["pca"] == 1 and np.array_equal(Y, Y2)
     assert np.array_equal(P.cached_projection(X, "pca"), Y)
-    assert len(list((P.workspace() / "projections").glob("*.npz"))) == 1
+    assert len(list((P.workspace() / "cache" / "projection").rglob("*.npz"))) == 1
     # PCA axes: first coordinate carries the most variance
     assert Y[:, 0].var() >= Y[:, 1].var()
+
+
+def _forget_projections():
+    from core.cache import CACHE
+
+    CACHE.clear_memory("projection")
+    for f in (P.workspace() / "cache" / "projection").rglob("*.npz"):
+        f.unlink()
 
 
 def test_nan_rows_stay_nan(X, counting):
@@ -56,9 +64,7 @@ def test_nan_rows_stay_nan(X, counting):
 def test_tsne_deterministic_for_seed_and_cached(X, counting):
     a = P.project(X, method="tsne", random_state=3, perplexity=10)
     assert a.shape == (120, 2) and np.isfinite(a).all()
-    P.projection_path  # noqa: B018 - the cache lives there
-    for f in (P.workspace() / "projections").glob("*.npz"):
-        f.unlink()  # force a recompute: same seed must give the same map
+    _forget_projections()  # force a recompute: same seed must give the same map
     b = P.project(X, method="tsne", random_state=3, perplexity=10)
     assert counting["tsne"] == 2 and np.allclose(a, b, atol=1e-4)
     P.project(X, method="tsne", random_state=3, perplexity=10, n_jobs=2)  # threads do not change the key
@@ -88,7 +94,6 @@ def test_umap_shape_deterministic_cached(X, counting):
     assert a.shape == (120, 2) and np.isfinite(a).all()
     assert np.array_equal(P.project(X, method="umap", random_state=0, n_neighbors=10), a)
     assert counting["umap"] == 1
-    for f in (P.workspace() / "projections").glob("*.npz"):
-        f.unlink()
+    _forget_projections()
     b = P.project(X, method="umap", random_state=0, n_neighbors=10)
     assert counting["umap"] == 2 and np.allclose(a, b, atol=1e-4)

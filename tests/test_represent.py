@@ -95,18 +95,23 @@ def test_pca_dims_and_fit_on_valid_rows(ds):
     cov = np.cov(rep.X[rep.valid].T)
     assert np.allclose(cov - np.diag(np.diag(cov)), 0, atol=1e-4)  # decorrelated
     assert np.all(np.diff(np.diag(cov)) <= 1e-6)  # variance decreasing
-    with pytest.raises(ParameterError, match="n_components"):
-        build_representation(ds, RepresentationSpec("pca", {"feature": "frames", "n_components": 25}))
+    capped = build_representation(ds, RepresentationSpec("pca", {"feature": "frames", "n_components": 25}))
+    assert capped.X.shape == (N, 20) and capped.meta["requested_components"] == 25
+    assert any("reduced to 20 components" in w for w in capped.warnings)
 
 
 def test_cache_memory_and_disk(ds):
     spec = RepresentationSpec("pca", {"feature": "frames", "n_components": 3})
     a = build_representation(ds, spec)
     b = build_representation(ds, RepresentationSpec("pca", {"n_components": 3, "feature": "frames"}))
-    assert b is a  # same request, memory hit
-    represent._memory.clear()
+    assert b.X is a.X  # same request, memory hit
+    represent.clear_memory_cache()
+    from core.cache import CACHE
+
+    before = CACHE.stats()["namespaces"]["representation"]["disk_hits"]
     c = build_representation(ds, spec)  # from disk
-    assert c is not a and np.array_equal(c.X, a.X, equal_nan=True) and c.fingerprint == a.fingerprint
+    assert CACHE.stats()["namespaces"]["representation"]["disk_hits"] == before + 1
+    assert c.X is not a.X and np.array_equal(c.X, a.X, equal_nan=True) and c.fingerprint == a.fingerprint
     d = build_representation(ds, RepresentationSpec("pca", {"feature": "frames", "n_components": 4}))
     assert d.fingerprint != a.fingerprint
 
@@ -118,27 +123,31 @@ def test_lyrics_representation_leaves_out_tracks_without_lyrics(ds):
     assert np.isnan(rep.X[no_lyrics]).all()
 
 
-def test_fusion_alpha_zero_is_standardized_audio_padded(ds):
+def test_fusion_alpha_zero_is_the_audio_block_padded(ds):
     audio = RepresentationSpec("raw", {"feature": "frames"})
     a = build_representation(ds, audio)
     f0 = build_representation(ds, RepresentationSpec("fusion", {"audio": audio, "alpha": 0.0}))
     assert f0.X.shape == (N, 20 + 6)
     assert np.array_equal(f0.valid, a.valid)  # valid = audio valid, lyrics or not
-    assert np.allclose(f0.X[a.valid, :20], a.X[a.valid], atol=1e-5)
+    scale = np.sqrt(a.X[a.valid].var(axis=0).sum())  # the audio block is scaled to unit total variance
+    assert np.allclose(f0.X[a.valid, :20] * scale, a.X[a.valid], atol=1e-4)
     assert np.all(f0.X[a.valid, 20:] == 0)
     assert np.isnan(f0.X[~a.valid]).all()
 
 
-def test_fusion_parts_standardized_and_zero_lyrics_for_missing(ds):
+def test_fusion_blocks_unit_variance_and_zero_lyrics_for_missing(ds):
     audio = RepresentationSpec("pca", {"feature": "frames", "n_components": 4})
     f = build_representation(ds, RepresentationSpec("fusion", {"audio": audio, "alpha": 2.0}))
     has_lyr = ds.feats["lyrics"].valid
     rows = f.valid & has_lyr
     L = f.X[:, 4:]
     assert np.allclose(L[rows].mean(axis=0), 0, atol=1e-5)
-    assert np.allclose(L[rows].std(axis=0), 2.0, atol=1e-4)  # alpha * unit variance
+    assert L[rows].var(axis=0).sum() == pytest.approx(4.0, rel=1e-3)  # alpha² × unit total variance
+    raw = ds.feats["lyrics"].X[rows]  # the lyrics block keeps its own geometry (no per-dimension z-score)
+    ratio = L[rows].std(axis=0) / raw.std(axis=0)
+    assert np.allclose(ratio, ratio[0], rtol=1e-3)
     assert np.all(L[f.valid & ~has_lyr] == 0)
-    assert np.allclose(f.X[f.valid, :4].std(axis=0), 1.0, atol=1e-4)
+    assert f.X[f.valid, :4].var(axis=0).sum() == pytest.approx(1.0, rel=1e-3)
     assert f.meta["n_without_lyrics"] == int((f.valid & ~has_lyr).sum())
     f1 = build_representation(ds, RepresentationSpec("fusion", {"audio": audio, "alpha": 1.0}))
     assert np.allclose(f.X[f.valid, 4:], 2 * f1.X[f.valid, 4:], atol=1e-5)

@@ -11,9 +11,10 @@ from core.experiments.cli import register_cli
 from core.experiments.export import export_grid, latex_escape, to_latex_tabular, to_markdown
 from core.experiments.grid import (
     DEFAULT_SEEDS, DatasetCaps, GridResult, GridSpec, RepEntry, TrainSpec, as_entry, baseline_entries, cells_dir,
-    dataset_caps, latent, metric_columns, params_str, run_grid, seed_agreement, summarize,
+    dataset_caps, latent, metric_columns, params_str, run_cell, run_grid, seed_agreement, summarize, train_for_grid,
 )
-from core.experiments.sweep import active_units, beta_sweep
+from core.experiments.sweep import beta_sweep
+from core.metrics import active_units
 
 
 def run_preset(dataset, preset_id, **kwargs):
@@ -26,6 +27,6 @@ def run_preset(dataset, preset_id, **kwargs):
 __all__ = [
     "DEFAULT_SEEDS", "DatasetCaps", "GridResult", "GridSpec", "RepEntry", "TrainSpec", "active_units", "as_entry",
     "baseline_entries", "beta_sweep", "cells_dir", "dataset_caps", "export_grid", "latent", "latex_escape",
-    "metric_columns", "params_str", "register_cli", "run_grid", "run_preset", "seed_agreement", "summarize",
+    "metric_columns", "params_str", "register_cli", "run_cell", "run_grid", "train_for_grid", "run_preset", "seed_agreement", "summarize",
     "to_latex_tabular", "to_markdown",
 ]

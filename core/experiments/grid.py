@@ -1,9 +1,11 @@
 """Experiment grids: representations × algorithms × parameters × seeds → one tidy metric table.
 
-A grid cell is (representation, algorithm, params, seed). Each finished cell is written to
-``workspace()/experiments/<fingerprint>.json`` (its metric row and its labelling), so a rerun of the
-same grid skips it, and a cancelled run keeps what it finished. Seeds drive clustering, and model
-training too when a representation trains a model (the seed goes into the TrainConfig).
+Every representation of a grid is built by ``core.represent.REPRESENTATIONS`` (the one representation
+layer); a grid only adds what a grid needs on top: models trained per seed (``RepEntry.train``), nested
+parts (``concat``), which algorithms apply, and labels. Each finished cell (its metric row and its
+labelling, labels as an int array) is kept in ``core.cache.CACHE`` (namespace "grid-cell", on disk), so
+a rerun of the same grid skips it and a cancelled run keeps what it finished. Seeds drive clustering,
+and model training too when a representation trains a model (the seed goes into the TrainConfig).
 """
 
 from __future__ import annotations
@@ -13,20 +15,18 @@ import itertools
 import json
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from core import artifacts
-from core.config import workspace
-from core.errors import ArtifactError, ParameterError, SongscapeError
-from core.experiments import backend
+from core.cache import CACHE, Entry
+from core.errors import ParameterError, SongscapeError
 from core.hashing import canonical_json, fingerprint
+from core.metrics import params_str
 from core.progress import Cancelled, CancelFn, ProgressFn, never_cancel, no_progress
 
-EXPERIMENTS_VERSION = "1"
+EXPERIMENTS_VERSION = "2"
 INTERNAL_METRICS = ("silhouette", "calinski_harabasz", "davies_bouldin")
 EXTERNAL_METRICS = ("ari", "nmi", "purity")
 TAIL_METRICS = ("noise_share", "n_clusters", "seconds")
@@ -40,7 +40,7 @@ class TrainSpec:
     """A model to train as part of a representation (one model per seed).
 
     features: a feature name, or a tuple of names for multimodal models (e.g. ("audio_stack", "lyrics")).
-    config: TrainConfig overrides (epochs, batch_size, lr, beta, kl_anneal_epochs, grad_clip, …); keys that
+    config: TrainConfig overrides (epochs, batch_size, lr, beta, kl_anneal, grad_clip, …); keys that
     TrainConfig does not have are handed to the model as parameters.
     """
 
@@ -62,12 +62,10 @@ class TrainSpec:
 
 @dataclass(frozen=True)
 class RepEntry:
-    """One representation of the grid.
+    """One representation of the grid: a REPRESENTATIONS ``kind`` with its ``params``, plus
 
-    kind: a local kind ("features", "pca", "latent", "time_mean", "metadata_text", "onehot", "concat") or any
-    kind of ``core.represent`` (handed over with ``params``).
-    train: the model whose latent means μ form the representation (kind "latent").
-    parts/weights: for kind "concat": [w_1·z(part_1), …], each part standardized.
+    train: the model whose latent means μ form the representation (kind "latent"; one model per seed);
+    parts/weights: for kind "concat": the parts (RepEntries) and their weights;
     algorithms: restrict this representation to these algorithms (None = all of the grid's).
     """
 
@@ -89,7 +87,9 @@ class RepEntry:
             parts=tuple(p.with_epochs(epochs) for p in self.parts))
 
     def as_dict(self) -> dict:
-        return {"label": self.label, "kind": self.kind, "params": dict(self.params),
+        from core.represent import _plain
+
+        return {"label": self.label, "kind": self.kind, "params": {k: _plain(v) for k, v in self.params.items()},
                 "train": self.train.as_dict() if self.train else None,
                 "parts": [p.as_dict() for p in self.parts], "weights": list(self.weights),
                 "algorithms": list(self.algorithms) if self.algorithms is not None else None}
@@ -102,24 +102,47 @@ class RepEntry:
         d["parts"] = [p.key() for p in self.parts]
         return d
 
+    def to_spec(self, model_for: Callable[[TrainSpec], str]):
+        """The RepresentationSpec to build, once ``model_for(train_spec) -> model_id`` has trained the models."""
+        from core.represent import RepresentationSpec
+
+        params = dict(self.params)
+        if self.train is not None:
+            params["model_id"] = model_for(self.train)
+        if self.parts:
+            params["parts"] = [p.to_spec(model_for) for p in self.parts]
+            params["weights"] = list(self.weights) or [1.0] * len(self.parts)
+        return RepresentationSpec(self.kind, params)
+
 
 def latent(label: str, train: TrainSpec, **kw) -> RepEntry:
     return RepEntry(label=label, kind="latent", train=train, **kw)
 
 
 def as_entry(obj) -> RepEntry:
-    """RepEntry, TrainSpec (→ its latent) or a core.represent RepresentationSpec (→ passthrough)."""
+    """RepEntry, TrainSpec (→ its latent), or a representation spec (RepresentationSpec or its dict form)."""
     if isinstance(obj, RepEntry):
         return obj
     if isinstance(obj, TrainSpec):
         beta = dict(obj.config).get("beta", dict(obj.model_params).get("beta"))
         return latent(f"{obj.model}" + (f" β={beta}" if beta is not None else ""), obj)
-    kind, params = getattr(obj, "kind", None), getattr(obj, "params", None)
-    if kind is not None:
-        params = dict(params or {})
-        label = kind + ("(" + ", ".join(f"{k}={v}" for k, v in sorted(params.items())) + ")" if params else "")
-        return RepEntry(label=label, kind=str(kind), params=params)
-    raise ParameterError("representations", value=obj, expected="RepEntry, TrainSpec or RepresentationSpec items")
+    from core.represent import RepresentationSpec, _plain
+
+    try:
+        spec = RepresentationSpec.from_any(obj)
+    except ParameterError:
+        raise ParameterError("representations", value=obj,
+                             expected="RepEntry, TrainSpec or representation spec items") from None
+    params = dict(spec.params)
+    label = spec.kind + ("(" + ", ".join(f"{k}={_label_value(v)}" for k, v in sorted(params.items())) + ")"
+                         if params else "")
+    return RepEntry(label=label, kind=spec.kind, params={k: _plain(v) for k, v in params.items()})
+
+
+def _label_value(v) -> str:
+    if isinstance(v, Mapping) and "kind" in v:
+        return str(v["kind"])
+    return str(getattr(v, "kind", v))
 
 
 @dataclass(frozen=True)
@@ -162,11 +185,6 @@ class GridSpec:
                 "baseline_k": self.baseline_k, "epochs": self.epochs, "sample_size": self.sample_size}
 
 
-def params_str(params: Mapping[str, Any]) -> str:
-    """Canonical display of a parameter dict: 'eps=1.5, min_samples=10'."""
-    return ", ".join(f"{k}={v}" for k, v in sorted(params.items()))
-
-
 # ----------------------------------------------------------------------------------------------
 # what the dataset has
 @dataclass(frozen=True)
@@ -185,26 +203,15 @@ class DatasetCaps:
 
 
 def dataset_caps(dataset) -> DatasetCaps:
+    from core import features
+    from core.schema import has_audio, label_columns
+
     tracks = dataset.tracks
-    has_audio = bool("path" in tracks.columns and (tracks["path"].astype(str) != "").any())
-    lyr = tracks["lyrics"].fillna("").astype(str).str.strip() if "lyrics" in tracks.columns else pd.Series([], dtype=str)
-    has_lyrics = int((lyr != "").sum()) >= 2
-    try:
-        avail = backend.available_features(dataset)
-    except (ImportError, SongscapeError):
-        avail = []
-    if avail:
-        has_tabular = "tabular" in avail
-    else:
-        from core.schema import CORE_COLUMNS
-
-        extra = [c for c in tracks.columns if c not in CORE_COLUMNS]
-        has_tabular = any(pd.api.types.is_numeric_dtype(tracks[c]) for c in extra)
-    from core.schema import label_columns
-
+    avail = features.available_features(dataset)
     labels = tuple(label_columns(tracks))
     n_classes = {c: int(tracks[c].replace("", np.nan).dropna().nunique()) for c in labels}
-    return DatasetCaps(has_audio=has_audio, has_lyrics=has_lyrics, has_tabular=has_tabular or not has_audio,
+    audio = has_audio(tracks)
+    return DatasetCaps(has_audio=audio, has_lyrics="lyrics" in avail, has_tabular="tabular" in avail or not audio,
                        labels=labels, n_classes=n_classes, n_tracks=int(len(tracks)))
 
 
@@ -213,8 +220,8 @@ def baseline_entries(caps: DatasetCaps, k: int) -> list[RepEntry]:
     feats = ["spectral_stats", "mfcc_stats"] if caps.has_audio else ["tabular"]
     only = ("kmeans",)
     out = [RepEntry(label=f"baseline: PCA({feats[-1]}) + KMeans", kind="pca",
-                    params={"features": feats[-1], "n_components": 16}, algorithms=only)]
-    out += [RepEntry(label=f"baseline: {f} + KMeans", kind="features", params={"features": f}, algorithms=only)
+                    params={"feature": feats[-1], "n_components": 16}, algorithms=only)]
+    out += [RepEntry(label=f"baseline: {f} + KMeans", kind="raw", params={"feature": f}, algorithms=only)
             for f in feats]
     ae = TrainSpec(model="mlp_ae", features=feats[-1], model_params={"latent_dim": 16},
                    config={"epochs": 20, "batch_size": 64, "lr": 1e-3})
@@ -223,75 +230,80 @@ def baseline_entries(caps: DatasetCaps, k: int) -> list[RepEntry]:
 
 
 # ----------------------------------------------------------------------------------------------
-# building representations
+# building representations (through core.represent) and training their models
+def train_for_grid(dataset, spec: TrainSpec, *, seed: int, cancel: CancelFn | None = None,
+                   progress: ProgressFn | None = None) -> tuple[str, list[str]]:
+    """Train (or reuse the cached artifact of) ``spec`` with ``seed`` → (model_id, warnings).
+
+    ``config`` keys TrainConfig does not know go to the model's parameters. A batch size larger than
+    the training rows of a small dataset is lowered to fit (said in the warnings).
+    """
+    from core import training
+    from core.models import MODELS
+
+    names = {f.name for f in dataclasses.fields(training.TrainConfig)}
+    cfg = {k: v for k, v in dict(spec.config).items() if k in names}
+    params = {**{k: v for k, v in dict(spec.config).items() if k not in names}, **dict(spec.model_params)}
+    cfg["seed"] = int(seed)
+    if cfg.get("logvar_clamp") is not None:
+        cfg["logvar_clamp"] = tuple(cfg["logvar_clamp"])
+    modalities = list(MODELS.get(spec.model).inputs)
+    names_ = [spec.features] if isinstance(spec.features, str) else list(spec.features)
+    features = dict(zip(modalities, names_))
+    warnings: list[str] = []
+    n = len(dataset.tracks)
+    n_train = n - int(round(n * float(cfg.get("val_fraction", 0.1))))
+    if int(cfg.get("batch_size", 64)) > n_train >= 2:
+        warnings.append(f"batch_size {cfg.get('batch_size', 64)} lowered to {n_train} (training rows)")
+        cfg["batch_size"] = n_train
+    kwargs = dict(dataset=dataset.name, model=spec.model, features=features, model_params=params,
+                  cond_column=spec.cond_column, progress=progress, cancel=cancel)
+    for attempt in range(2):
+        try:
+            res = training.train_on_dataset(config=training.TrainConfig(**cfg), **kwargs)
+            break
+        except ParameterError as exc:
+            import re
+
+            m = re.search(r"\[1, (\d+)\]", str(exc.expected)) if exc.name == "batch_size" else None
+            if m is None or attempt:
+                raise
+            warnings.append(f"batch_size {cfg.get('batch_size', 64)} lowered to {m.group(1)} (training rows)")
+            cfg["batch_size"] = int(m.group(1))
+    if getattr(res, "cancelled", False):
+        raise Cancelled()
+    return str(res.model_id), warnings
+
+
 class _Builder:
     """Builds each representation once per run (once per seed when it trains a model)."""
 
     def __init__(self, dataset, *, progress: ProgressFn, cancel: CancelFn):
         self.dataset, self.progress, self.cancel = dataset, progress, cancel
-        self.cache: dict[str, backend.RepData] = {}
-        self.trained: dict[str, backend.TrainOut] = {}
+        self.trained: dict[str, tuple[str, list[str]]] = {}
 
-    def get(self, entry: RepEntry, seed: int) -> backend.RepData:
-        key = canonical_json([entry.key(), seed if entry.trains else None])
-        if key not in self.cache:
-            self.cache[key] = self._build(entry, seed)
-        return self.cache[key]
-
-    def train(self, spec: TrainSpec, seed: int) -> backend.TrainOut:
+    def model_for(self, spec: TrainSpec, seed: int) -> str:
         key = canonical_json([spec.as_dict(), seed])
         if key not in self.trained:
             if self.cancel():
                 raise Cancelled()
-            self.trained[key] = backend.train_model(
-                self.dataset, model=spec.model, features=spec.features, model_params=spec.model_params,
-                config=spec.config, seed=seed, cond_column=spec.cond_column, cancel=self.cancel)
-        return self.trained[key]
+            self.trained[key] = train_for_grid(self.dataset, spec, seed=seed, cancel=self.cancel)
+        return self.trained[key][0]
 
-    def _build(self, e: RepEntry, seed: int) -> backend.RepData:
-        p = dict(e.params)
-        if e.kind == "latent":
-            if e.train is None:
-                raise ParameterError("train", value=None, expected=f"a TrainSpec for latent representation '{e.label}'")
-            out = self.train(e.train, seed)
-            rep = backend.model_latents(out.model_id, self.dataset)
-            rep.meta.update(model_id=out.model_id, model=e.train.model,
-                            train_warnings=list(out.history.get("warnings", [])))
-            if e.train.cond_column:  # a conditional model saw the label it is scored against
-                rep.uses_labels, rep.label = True, e.train.cond_column
-            return rep
-        if e.kind == "features":
-            rep = backend.load_features(self.dataset, p["features"])
-            if p.get("standardize", True):
-                rep.X = backend.standardize(rep.X, rep.valid)
-            return rep
-        if e.kind == "pca":
-            return _pca(backend.load_features(self.dataset, p["features"]), int(p.get("n_components", 16)))
-        if e.kind == "time_mean":
-            return backend.feature_time_mean(self.dataset, features=p["features"])
-        if e.kind == "metadata_text":
-            return backend.metadata_text(self.dataset, columns=tuple(p.get("columns", ("title", "artist"))),
-                                         n_components=int(p.get("n_components", 32)))
-        if e.kind == "onehot":
-            return backend.onehot_top(self.dataset, column=p["column"], top=int(p.get("top", 20)))
-        if e.kind == "concat":
-            weights = list(e.weights) or [1.0] * len(e.parts)
-            return backend.concat_parts([self.get(part, seed) for part in e.parts], weights)
-        return backend.build_representation(self.dataset, e.kind, p)
+    def get(self, entry: RepEntry, seed: int):
+        """(Representation, {"model_id", "train_warnings"}) of ``entry`` for ``seed``."""
+        from core.represent import build_representation
 
+        used: list[str] = []
 
-def _pca(rep: backend.RepData, n_components: int) -> backend.RepData:
-    """Standardize then PCA to ``n_components`` (capped by the number of valid rows and columns)."""
-    from sklearn.decomposition import PCA
+        def model_for(spec: TrainSpec) -> str:
+            mid = self.model_for(spec, seed)
+            used.append(mid)
+            return mid
 
-    Z = backend.standardize(rep.X, rep.valid)
-    nv = int(rep.valid.sum())
-    k = max(1, min(n_components, Z.shape[1], max(1, nv - 1)))
-    X = np.zeros((len(Z), k))
-    if nv >= 2:
-        X[rep.valid] = PCA(n_components=k, svd_solver="full").fit_transform(Z[rep.valid])
-    meta = {**rep.meta, "n_components": k, "requested_components": n_components}
-    return backend.RepData(X=X, valid=rep.valid, fingerprint=fingerprint("pca", rep.fingerprint, k), meta=meta)
+        rep = build_representation(self.dataset, entry.to_spec(model_for))
+        warns = [w for key, (mid, ws) in self.trained.items() if mid in used for w in ws]
+        return rep, {"model_id": used[0] if len(used) == 1 else ",".join(used), "train_warnings": warns}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -323,14 +335,13 @@ def metric_columns(label_columns: Sequence[str]) -> list[str]:
     return cols + list(TAIL_METRICS)
 
 
-def cells_dir() -> Path:
-    d = workspace() / "experiments"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+def cells_dir():
+    """Where grid cells are kept on disk (inside the shared cache)."""
+    return CACHE.path("grid-cell", "00").parent.parent
 
 
-def cell_fingerprint(dataset_fp: str, entry: RepEntry, algorithm: str, params: Mapping[str, Any], seed: int,
-                     label_columns: Sequence[str], sample_size: int | None) -> str:
+def cell_key(dataset_fp: str, entry: RepEntry, algorithm: str, params: Mapping[str, Any], seed: int,
+             label_columns: Sequence[str], sample_size: int | None) -> str:
     return fingerprint("grid-cell", dataset_fp, entry.key(), algorithm, dict(params), int(seed),
                        list(label_columns), sample_size, version=EXPERIMENTS_VERSION)
 
@@ -340,42 +351,29 @@ def _labels_of(dataset, col: str) -> np.ndarray:
     return t[col].fillna("").astype(str).to_numpy() if col in t.columns else np.array([""] * len(t))
 
 
-def _run_cell(rep: backend.RepData, dataset, *, algorithm: str, params: dict, seed: int,
-              label_columns: Sequence[str], sample_size: int | None) -> tuple[dict, np.ndarray]:
+def run_cell(rep, dataset, *, algorithm: str, params: dict, seed: int, label_columns: Sequence[str],
+             sample_size: int | None, extra_warnings: Sequence[str] = ()) -> tuple[dict, np.ndarray]:
+    """Cluster one representation and score it → (metric row, labels (n,) with -1 noise, -2 not clustered)."""
+    from core import cluster, metrics
+
     t0 = time.perf_counter()
-    res = backend.cluster(rep.X, rep.valid, algorithm=algorithm, params=params, seed=seed)
+    res = cluster.cluster_rows(rep.X, rep.valid, algorithm=algorithm, params=dict(params), random_state=int(seed))
     labels = {c: _labels_of(dataset, c) for c in label_columns}
-    uses = [rep.label] if (rep.uses_labels and rep.label) else []
-    met = backend.evaluate(rep.X, res, labels=labels, uses_labels=uses, seed=seed, sample_size=sample_size)
-    values = dict(met.values)
-    lab = np.asarray(res.labels).astype(int)
-    lab = np.where(rep.valid, lab, -2) if len(lab) == len(rep.valid) else lab
-    n_valid = max(1, int(rep.valid.sum()))
-    values.setdefault("noise_share", float(np.asarray(res.noise_mask)[rep.valid].sum() / n_valid)
-                      if len(res.noise_mask) == len(rep.valid) else float(np.mean(res.noise_mask)))
-    values["n_clusters"] = float(res.n_clusters)
+    report = metrics.evaluate(rep.X, res, label_columns=labels, uses_labels=rep.uses_labels,
+                              sample_size=int(sample_size or 5000), random_state=int(seed),
+                              meta={"representation": rep.label})
+    values = dict(report.values)
     row = {m: float(values.get(m, np.nan)) for m in metric_columns(label_columns) if m != "seconds"}
     for c in label_columns:
         if not (labels[c] != "").any():
             for m in EXTERNAL_METRICS:
                 row[f"{m}_{c}"] = float("nan")
-    warnings = list(dict.fromkeys(list(rep.meta.get("train_warnings", [])) + res.warnings + met.warnings))
-    if rep.uses_labels and not any(w.startswith("leak") for w in warnings):
-        warnings.append(f"representation is built from the label '{rep.label}': external metrics on it are leaked")
+    warnings = list(extra_warnings) + [f"representation: {w}" for w in rep.warnings] + \
+        [f"{w.code}: {w.message}" for w in report.warnings]
     row["seconds"] = time.perf_counter() - t0
-    row["warnings"] = "; ".join(warnings)
+    row["warnings"] = "; ".join(dict.fromkeys(warnings))
     row["uses_labels"] = bool(rep.uses_labels)
-    return row, lab
-
-
-def _read_cell(path: Path) -> dict | None:
-    if not path.exists():
-        return None
-    try:
-        data = artifacts.read_json(path)
-    except ArtifactError:
-        return None
-    return data if isinstance(data, dict) and "row" in data else None
+    return row, np.asarray(res.labels).astype(int)
 
 
 def run_grid(dataset, spec: GridSpec, *, progress: ProgressFn | None = None, cancel: CancelFn | None = None
@@ -418,13 +416,13 @@ def run_grid(dataset, spec: GridSpec, *, progress: ProgressFn | None = None, can
         if cancel():
             cancelled = True
             break
-        fp = cell_fingerprint(ds_fp, e, alg, params, seed, label_cols, spec.sample_size)
-        path = cells_dir() / f"{fp}.json"
+        key = cell_key(ds_fp, e, alg, params, seed, label_cols, spec.sample_size)
         base = {"representation": e.label, "algorithm": alg, "params": params_str(params), "seed": int(seed)}
-        cells[fp[:16]] = {**base, "params": dict(params), "representation_config": e.as_dict()}
-        cached = _read_cell(path)
+        cells[key[:16]] = {**base, "params": dict(params), "representation_config": e.as_dict()}
+        cached = CACHE.get("grid-cell", key)
+        lab = None
         if cached is not None:
-            row, lab = cached["row"], np.array(cached["labels"], dtype=int)
+            row, lab = dict(cached.meta["row"]), cached.arrays["labels"].astype(int)
             n_cached += 1
         else:
             fail_key = canonical_json([e.key(), seed if e.trains else None])
@@ -432,17 +430,18 @@ def run_grid(dataset, spec: GridSpec, *, progress: ProgressFn | None = None, can
                 if fail_key in failed:
                     raise failed[fail_key]
                 try:
-                    rep = builder.get(e, seed)
+                    rep, info = builder.get(e, seed)
                 except Cancelled:
                     raise
                 except (SongscapeError, ValueError, KeyError, ImportError, RuntimeError) as exc:
                     failed[fail_key] = exc
                     raise
-                row, lab = _run_cell(rep, dataset, algorithm=alg, params=params, seed=seed,
-                                     label_columns=label_cols, sample_size=spec.sample_size)
-                row["model_id"] = rep.meta.get("model_id", "")
-                artifacts.write_json(path, {"row": row, "labels": lab.tolist(), "cell": {**base, "params": params},
-                                            "representation": e.as_dict(), "dataset": ds_fp})
+                row, lab = run_cell(rep, dataset, algorithm=alg, params=params, seed=seed, label_columns=label_cols,
+                                    sample_size=spec.sample_size, extra_warnings=info["train_warnings"])
+                row["model_id"] = info["model_id"]
+                CACHE.put("grid-cell", key, Entry({"labels": lab}, {
+                    "row": row, "cell": {**base, "params": dict(params)}, "representation": e.as_dict(),
+                    "dataset": ds_fp}))
             except Cancelled:
                 cancelled = True
                 break
@@ -450,8 +449,7 @@ def run_grid(dataset, spec: GridSpec, *, progress: ProgressFn | None = None, can
                 row = {m: float("nan") for m in metric_columns(label_cols)}
                 row["warnings"] = f"failed: {type(exc).__name__}: {exc}"
                 row["uses_labels"] = False
-                lab = None
-        row = {**base, **{k: v for k, v in row.items() if k not in base}, "cell": fp[:16]}
+        row = {**base, **{k: v for k, v in row.items() if k not in base}, "cell": key[:16]}
         rows.append(row)
         if lab is not None:
             all_labels[(e.label, alg, base["params"], int(seed))] = lab

@@ -113,10 +113,9 @@ def clusterer_controls(*, n: int, key: str = "explore.alg") -> tuple[str, dict, 
 
 
 def representation(ds, spec: dict):
-    from core.represent import build_representation, representation_fingerprint
+    from core.represent import build_representation
 
-    fp = representation_fingerprint(ds, spec)
-    return data.memo(("rep", fp), lambda: build_representation(ds, spec))
+    return build_representation(ds, spec)  # cached in core.cache.CACHE (memory + disk)
 
 
 def clustering(rep, alg: str, params: dict, seed: int):
