@@ -168,6 +168,35 @@ def test_trained_artifact_loads_to_identical_latents(name):
 
 
 @pytest.mark.parametrize("name", ALL)
+def test_models_do_not_care_about_the_inputs_units(name):
+    """Scaling is fitted on the training split and applied on every path: the same data in other units
+    (×20 + 100) trains to the same latents, and reconstructions come back in each input's own units."""
+    from core.training import decode_latent, reconstruct
+
+    inputs, masks, cond, _ = blobs(name)
+    loud = {m: (20.0 * a + 100.0).astype(np.float32) for m, a in inputs.items()}
+    config = TrainConfig(epochs=2, batch_size=16, lr=3e-3)
+    kw = dict(model=name, masks=masks, cond=cond, model_params=SMALL_PARAMS.get(name, {}), config=config)
+    a = train(inputs=inputs, input_fingerprint=f"units-{name}", **kw)
+    b = train(inputs=loud, input_fingerprint=f"units-loud-{name}", **kw)
+    sa, sb = load_trained(a.model_id).scaler, load_trained(b.model_id).scaler
+    for m, x in inputs.items():
+        stat = sa.mean[m].shape
+        assert stat == ((x.shape[1],) if x.ndim == 2 else (*x.shape[1:-1], 1))  # per feature / per row
+        assert np.allclose(sb.mean[m], 20 * sa.mean[m] + 100, rtol=1e-4) and np.allclose(sb.scale[m], 20 * sa.scale[m])
+    mu_a = latents(a.model_id, inputs=inputs, masks=masks, cond=cond)
+    mu_b = latents(b.model_id, inputs=loud, masks=masks, cond=cond)
+    assert np.allclose(mu_a, mu_b, atol=0.02)  # float32 rounding of the loud inputs only
+    rec_a = reconstruct(a.model_id, inputs=inputs, masks=masks, cond=cond)
+    rec_b = reconstruct(b.model_id, inputs=loud, masks=masks, cond=cond)
+    for m in rec_a:
+        assert np.allclose(rec_b[m], 20 * rec_a[m] + 100, atol=20 * 0.02), m
+    dec = decode_latent(b.model_id, mu_b[:3], cond=None if cond is None else cond[:3])
+    for m in dec:
+        assert np.allclose(dec[m], rec_b[m][:3], atol=1e-2)
+
+
+@pytest.mark.parametrize("name", ALL)
 def test_same_seed_same_numbers(name):
     from core.training import delete_trained
 
