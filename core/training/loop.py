@@ -77,8 +77,6 @@ def train(*, model: str, inputs: Mapping[str, np.ndarray], masks: Mapping[str, n
 
     import torch
 
-    torch.manual_seed(config.seed)
-    net = spec.build(input_shapes, **params)  # raises ParameterError for impossible layer stacks
     device = select_device(config.device)
 
     cfg_key = {k: v for k, v in config.to_dict().items() if k != "device"}
@@ -89,11 +87,13 @@ def train(*, model: str, inputs: Mapping[str, np.ndarray], masks: Mapping[str, n
     out_dir = models_dir() / model / fp[:12]
     meta = dict(meta or {})
 
-    with training_lock(out_dir):
+    with training_lock(out_dir):  # a run of the same settings elsewhere finishes first; then it is reused
         cached = reusable(out_dir)
         if cached is not None:
             cfg_json = refresh_meta(out_dir, cached[0], meta)
             return result_from(out_dir, cfg_json, cached[1])
+        torch.manual_seed(config.seed)
+        net = spec.build(input_shapes, **params)  # raises ParameterError for impossible layer stacks
 
         uses_labels = list(meta.get("uses_labels") or [])
         if spec.uses_cond:
