@@ -692,3 +692,11 @@ def test_reusing_an_artifact_records_the_new_name_notes_and_dataset_binding():
     assert (meta["name"], meta["notes"], meta["dataset_fingerprint"]) == ("second", "n", "fp-2")
     assert list_trained()[["name", "notes"]].values.tolist() == [["second", "n"]]
     assert quick(epochs=1).from_cache and load_trained(a.model_id).config["meta"]["name"] == "second"
+
+
+def test_train_config_round_trips_and_old_configs_read_as_unscaled():
+    cfg = TrainConfig(epochs=3, logvar_clamp=(-5.0, 5.0), input_scaling="none")
+    assert TrainConfig.from_dict(cfg.to_dict()) == cfg
+    assert TrainConfig.from_dict(TrainConfig().to_dict()).input_scaling == "standard"
+    old = {k: v for k, v in TrainConfig(beta=2.0).to_dict().items() if k != "input_scaling"}
+    assert TrainConfig.from_dict(old) == TrainConfig(beta=2.0, input_scaling="none")  # trained before scaling existed
