@@ -25,7 +25,7 @@ import numpy as np
 
 from core import artifacts
 from core.config import models_dir
-from core.errors import ParameterError
+from core.errors import ArtifactError, ParameterError
 from core.hashing import array_fingerprint, fingerprint
 from core.models import MODELS
 from core.training.config import (
@@ -141,9 +141,12 @@ def train(*, model: str, inputs: Mapping[str, np.ndarray], masks: Mapping[str, n
 
         placed = publish(out_dir, write)
         _LOADED.pop(model_id, None)
-        if not placed:  # the same settings finished elsewhere while we trained: theirs is kept
-            got = reusable(out_dir)
+        got = None if placed else reusable(out_dir)
+        if got is not None:  # the same settings finished elsewhere while we trained: theirs is kept
             return result_from(out_dir, got[0], got[1])
+        if not placed:
+            raise ArtifactError(f"The trained model {model_id} could not be stored in {out_dir}: another process "
+                                "replaced and then removed it. Train again.")
     return TrainResult(model_id, out_dir, history, str(device), False, seconds, state["cancelled"],
                        state["best_epoch"], artifact_status(cfg_json), cfg_json["input_scaling"])
 
