@@ -110,7 +110,8 @@ _TEX_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "
 
 def latex_escape(text: str) -> str:
     out = "".join(_TEX_ESCAPES.get(ch, ch) for ch in str(text))
-    return out.replace("—", "--").replace("α", r"$\alpha$").replace("μ", r"$\mu$").replace("β", r"$\beta$")
+    return (out.replace("—", "--").replace("α", r"$\alpha$").replace("μ", r"$\mu$").replace("β", r"$\beta$")
+            .replace("±", r"$\pm$").replace("†", r"\dag{}").replace("·", r"$\cdot$"))
 
 
 def to_latex(df: pd.DataFrame, warnings: Iterable = ()) -> str:

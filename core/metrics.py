@@ -30,6 +30,7 @@ NAN = float("nan")
 PURITY_TOL = 1e-9
 HIGH_SILHOUETTE = 0.5
 CHANCE_ARI = 0.05
+CHANCE_PURITY = 0.05  # purity within this of the majority share (with |ARI| < CHANCE_ARI) is chance level
 HIGH_NOISE = 0.5
 ONE_LABEL_SHARE = 0.99  # a clustering with >= 99 % of the points in one label is "effectively one label"
 
@@ -78,6 +79,20 @@ def _truth_mask(truth: np.ndarray) -> np.ndarray:
     t = pd.Series(np.asarray(truth, dtype=object))
     missing = t.isna() | (t.astype(str).str.strip() == "")
     return ~missing.to_numpy()
+
+
+def _identical_points_split(X: np.ndarray, labels: np.ndarray) -> int:
+    """Number of groups of identical rows of X (n, d) that received more than one cluster label."""
+    if len(X) < 2:
+        return 0
+    rows = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
+    _, inverse, counts = np.unique(rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel(),
+                                   return_inverse=True, return_counts=True)
+    if counts.max() < 2:
+        return 0
+    pairs = np.unique(np.stack([inverse.ravel(), np.asarray(labels)], axis=1), axis=0)
+    groups, n_labels = np.unique(pairs[:, 0], return_counts=True)
+    return int((n_labels > 1).sum())
 
 
 def majority_share(truth) -> float:
@@ -232,18 +247,29 @@ def evaluate(X: np.ndarray, result, *, label_columns: Mapping[str, Iterable] | N
     values.update(internal_metrics(Xp, labels, sample_size=sample_size, random_state=random_state))
 
     internal_keys = ("silhouette", "calinski_harabasz", "davies_bouldin")
+    # one group in all (a single cluster, or everything noise): there is no partition to compare with labels
+    n_groups = int(result.n_clusters) + (1 if n_noise and noise == "own-cluster" else 0)
+    no_partition = n_clustered > 0 and n_groups < 2
+    external_keys = tuple(f"{m}_{c}" for c in label_columns for m in ("ari", "nmi", "purity", "accuracy"))
     if n_clustered and n_noise == n_clustered:
-        warnings.append(MetricWarning("all_noise", f"All {n_clustered} points are noise: no cluster was found. "
-                                      "Increase eps / lower min_samples (DBSCAN) or min_cluster_size (HDBSCAN).",
-                                      internal_keys))
+        warnings.append(MetricWarning("all_noise", f"All {n_clustered} points are noise: no cluster was found, so "
+                                      "every score is undefined. Increase eps / lower min_samples (DBSCAN) or "
+                                      "min_cluster_size (HDBSCAN), or use eps='auto'.", internal_keys + external_keys))
     elif result.n_clusters < 2:
         warnings.append(MetricWarning("one_cluster", f"Only {result.n_clusters} cluster(s): Silhouette, Calinski-Harabasz "
-                                      "and Davies-Bouldin are undefined (NaN). Try a smaller eps or a k >= 2.",
-                                      internal_keys))
+                                      "and Davies-Bouldin are undefined" + (" and so are the scores against labels"
+                                                                            if no_partition else "")
+                                      + ". Try a smaller eps or a k >= 2.",
+                                      internal_keys + (external_keys if no_partition else ())))
     if values["noise_share"] > HIGH_NOISE and n_noise != n_clustered:
         warnings.append(MetricWarning("high_noise", f"{values['noise_share']:.0%} of the points are noise; internal "
                                       "metrics describe only the remaining "
                                       f"{n_clustered - n_noise} points.", ("noise_share",) + internal_keys))
+    split = _identical_points_split(Xp[present], labels[present]) if X.size else 0
+    if split:
+        warnings.append(MetricWarning("identical_points_split", f"{split} groups of identical tracks (the same "
+                                      "representation) were put in different clusters: the split between them is "
+                                      "arbitrary. Lower k or check for duplicate tracks.", ("n_clusters",)))
     if values["n_missing"]:
         warnings.append(MetricWarning("missing_rows", f"{values['n_missing']} tracks have no value for this "
                                       "representation and were left out of clustering and metrics.", ("n_missing",)))
@@ -265,7 +291,8 @@ def evaluate(X: np.ndarray, result, *, label_columns: Mapping[str, Iterable] | N
         pur = ext["purity"]
         lab_s = labels[scored]
         top_share = np.unique(lab_s, return_counts=True)[1].max() / len(lab_s)
-        if abs(pur - maj) <= PURITY_TOL or top_share >= ONE_LABEL_SHARE:
+        degenerate = abs(pur - maj) <= PURITY_TOL or top_share >= ONE_LABEL_SHARE
+        if degenerate:
             why = (f"{top_share:.1%} of the labelled points share one cluster label" if top_share >= ONE_LABEL_SHARE
                    else "every cluster's majority is the same class")
             warnings.append(MetricWarning("purity_majority", f"Purity for {col} ({pur:.4f}) equals the majority-class "
@@ -276,11 +303,19 @@ def evaluate(X: np.ndarray, result, *, label_columns: Mapping[str, Iterable] | N
             warnings.append(MetricWarning("leak", f"The representation was built from the {col} labels "
                                           f"(e.g. a conditional VAE or a {col} one-hot): the {col} scores "
                                           "measure the leak, not what the clustering found.", tuple(keys)))
+        elif not degenerate and abs(ext["ari"]) < CHANCE_ARI and abs(pur - maj) <= CHANCE_PURITY:
+            warnings.append(MetricWarning("chance", f"No better than chance against {col}: ARI {ext['ari']:.3f} and "
+                                          f"purity {pur:.3f} vs a majority share of {maj:.3f}. The clusters do not "
+                                          f"follow {col}; try another representation or k.",
+                                          (f"ari_{col}", f"nmi_{col}", f"purity_{col}")))
         sil, ari = values["silhouette"], ext["ari"]
         if not math.isnan(sil) and sil > HIGH_SILHOUETTE and abs(ari) < CHANCE_ARI:
             warnings.append(MetricWarning("silhouette_vs_chance", f"Silhouette is high ({sil:.3f}) but ARI against "
                                           f"{col} is at chance level ({ari:.4f}): the clusters are well separated "
                                           f"but unrelated to {col}.", ("silhouette", f"ari_{col}")))
+    if no_partition:  # ARI 0 / purity = majority share would read as results; they are undefined
+        for key in external_keys:
+            values[key] = NAN
     run_meta = {"algorithm": getattr(result, "algorithm", ""), "params": params_str(getattr(result, "params", {})),
                 "random_state": getattr(result, "random_state", random_state), "noise_treatment": noise}
     run_meta.update(meta or {})

@@ -246,12 +246,24 @@ def weights_token(model_id: str) -> str:
     return _WEIGHTS_HASH[key]
 
 
+def feature_warnings(fs) -> list[str]:
+    """What a feature set says about its own inputs: e.g. a tabular feature using k of n available columns."""
+    info = (getattr(fs, "config", None) or {}).get("info", {}) or {}
+    used, avail = info.get("n_columns_used"), info.get("n_columns_available")
+    if used is not None and avail and used < avail:
+        dropped = info.get("dropped") or {}
+        what = "; ".join(f"{c}: {why}" for c, why in list(dropped.items())[:5]) + (" …" if len(dropped) > 5 else "")
+        return [f"uses {used} of {avail} available columns" + (f" (left out — {what})" if what else "")
+                + ". Choose columns explicitly (`extract --columns`) if that is not what you want."]
+    return []
+
+
 def _build_raw(dataset, p: dict) -> Parts:
     fs = _features(dataset, p["feature"])
     X, valid, ids = _flat(fs)
     _need_valid(valid, "feature", p["feature"])
     Z = standardize(X, valid) if p["standardize"] else X
-    warnings = []
+    warnings = feature_warnings(fs)
     if X.shape[1] > 1000 and getattr(fs, "name", "").endswith("tfidf"):
         warnings.append(f"high-dimensional sparse input ({X.shape[1]}-D TF-IDF): Euclidean distances between such "
                         "vectors are not meaningful; cluster the SVD lyrics embedding instead.")
@@ -265,6 +277,7 @@ def _build_pca(dataset, p: dict) -> Parts:
     X, valid, ids = _flat(fs)
     _need_valid(valid, "feature", p["feature"])
     Z, pipe, warnings = pca_reduce(X, valid, p["n_components"], random_state=p["random_state"])
+    warnings = feature_warnings(fs) + warnings
     return Parts(Z, valid, ids, label=f"PCA{Z.shape[1]} of {p['feature']}",
                  meta={"feature": p["feature"], "n_components": int(Z.shape[1]),
                        "requested_components": int(p["n_components"]),
@@ -286,6 +299,10 @@ def _build_latent(dataset, p: dict) -> Parts:
     name = (cfg.get("meta", {}) or {}).get("name") or p["model_id"]
     warnings = ["this model's training was cancelled: its latents come from partly trained weights."] \
         if cfg.get("cancelled") else []
+    scaling = (cfg.get("train_config", {}) or {}).get("input_scaling", "standard")
+    if scaling == "none":
+        warnings.append("input not standardized: the model trained on raw feature values, so one loud clip or one "
+                        "large-valued column can dominate its latent space. Retrain with input scaling 'standard'.")
     return Parts(_nan_rows(mu, valid), valid, ids, uses_labels=uses, label=f"latent μ of {name}",
                  meta={"model_id": p["model_id"], "dims": int(mu.shape[1]), "warnings": warnings})
 

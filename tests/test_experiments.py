@@ -272,38 +272,54 @@ def test_export_grid_files_and_latex_fragment(fake, tmp_path):
     from core.experiments import export_grid
 
     ds = make_dataset()
-    res = run_grid(ds, small_spec(representations=[RepEntry("mfcc_stats & 100% #1", "raw",
-                                                            {"feature": "mfcc_stats"})]))
+    res = run_grid(ds, small_spec(representations=[RepEntry("mfcc_stats & 100% #1", "raw", {"feature": "mfcc_stats"})],
+                                  algorithms={"kmeans": {"n_clusters": [2]},
+                                              "dbscan": {"eps": [1e-6], "min_samples": [3]}}))  # all noise
     paths = export_grid(res, tmp_path)
     names = {p.name for p in paths}
-    assert names == {"grid.csv", "grid_summary.csv", "grid_summary.md", "grid_summary.tex", "grid.json"}
+    assert names == {"grid.csv", "grid_summary.csv", "grid_summary.md", "grid_summary.tex", "grid_summary.html",
+                     "grid_summary.json"}
     tex = (tmp_path / "grid_summary.tex").read_text()
     assert tex.count("\\begin{tabular}") == 1 == tex.count("\\end{tabular}")
-    assert tex.index("\\begin{tabular}") < tex.index("\\end{tabular}")
-    assert re.match(r"\\begin\{tabular\}\{lllc+\}", tex)
     rows = _tex_rows(tex)
     n_cols = len(rows[0])
     assert all(len(r) == n_cols for r in rows) and len(rows) == 1 + len(res.summary)
     amp = re.compile(r"(?<!\\)&")  # unescaped column separators
     assert all(len(amp.findall(line)) == n_cols - 1 for line in tex.splitlines() if line.endswith("\\\\"))
     assert "mfcc\\_stats \\& 100\\% \\#1" in tex
-    # the numbers are the CSV's, rounded
+    # the numbers are the CSV's, rounded; ± only because there are two seeds
     csv = pd.read_csv(tmp_path / "grid_summary.csv")
     header = rows[0]
     sil = header.index("silhouette")
-    for r, (_, c) in zip(rows[1:], csv.iterrows()):
-        m = re.fullmatch(r"\$(-?\d+\.\d{3}) \\pm (\d+\.\d{3})\$", r[sil])
-        assert m, r[sil]
-        assert float(m.group(1)) == round(c["silhouette_mean"], 3)
-        assert float(m.group(2)) == round(c["silhouette_std"], 3)
+    km = [r for r in rows[1:] if r[1] == "kmeans"][0]
+    kc = csv[csv["algorithm"] == "kmeans"].iloc[0]
+    m = re.fullmatch(r"(-?\d+\.\d{3}) \$\\pm\$ (\d+\.\d{3})", km[sil])
+    assert m, km[sil]
+    assert float(m.group(1)) == round(kc["silhouette_mean"], 3) and float(m.group(2)) == round(kc["silhouette_std"], 3)
+    # the all-noise cell: undefined scores are '—'/'--' (never 0.000), flagged, and its warning is in every format
+    db = [r for r in rows[1:] if r[1] == "dbscan"][0]
+    assert db[header.index("nmi\\_language")] == "--" and db[header.index("purity\\_language")] == "--"
+    for name in ("grid_summary.md", "grid_summary.tex", "grid_summary.html", "grid_summary.json", "grid_summary.csv",
+                 "grid.csv"):
+        assert "all_noise" in (tmp_path / name).read_text().replace("\\_", "_"), name
     md = (tmp_path / "grid_summary.md").read_text()
-    assert md.splitlines()[1].startswith("|---") and "±" in md
-    js = json.loads((tmp_path / "grid.json").read_text())
-    assert js["configs"]["seeds"] == [0, 1] and len(js["rows"]) == len(res.table)
+    assert "†" in md and "±" in md and "— | — | —" in md.split("dbscan")[1].split("\n")[0]
+    assert "&lt;" not in md and "<script" not in (tmp_path / "grid_summary.html").read_text()
+    js = json.loads((tmp_path / "grid_summary.json").read_text())
+    assert js["configs"]["seeds"] == [0, 1] and len(js["tidy_rows"]) == len(res.table)
     assert js["configs"]["representations"][0]["params"] == {"feature": "mfcc_stats"}
-    assert len(js["configs"]["cells"]) == len(res.table)
+    assert any("all_noise" in w["message"] for w in js["warnings"])
     tidy = pd.read_csv(tmp_path / "grid.csv")
     assert len(tidy) == len(res.table) and set(tidy["seed"]) == {0, 1}
+
+
+def test_one_seed_has_no_plus_minus(fake, tmp_path):
+    from core.experiments import export_grid
+
+    res = run_grid(make_dataset(), small_spec(representations=[RepEntry("mfcc", "raw", {"feature": "mfcc_stats"})],
+                                              seeds=(0,)))
+    export_grid(res, tmp_path, formats=("md",))
+    assert "±" not in (tmp_path / "grid_summary.md").read_text().split("**Warnings**")[0]
 
 
 # -------------------------------------------------------------------------------------------- presets
@@ -426,12 +442,17 @@ def test_export_preset_tables(fake, tmp_path):
     res = run_preset(make_dataset(), "report-002", epochs=1, seeds=(0, 1))
     paths = export_preset(res, tmp_path)
     names = {p.name for p in paths}
-    assert {"report-002_table1.csv", "report-002_table1.tex", "report-002_table4.md", "grid.json"} <= names
+    assert {"report-002_table1.csv", "report-002_table1.tex", "report-002_table4.md", "grid_summary.json",
+            "report-002_table2.html"} <= names
     tex = (tmp_path / "report-002_table2.tex").read_text()
     rows = _tex_rows(tex)
     assert rows[0][:3] == ["Representation", "Algorithm", "Params"] and "Sil (published)" in rows[0]
     assert all(len(r) == len(rows[0]) for r in rows) and len(rows) == 6
-    assert rows[1][rows[0].index("Sil (published)")] == "$0.456$"
+    assert rows[1][rows[0].index("Sil (published)")] == "0.4562"
+    md = (tmp_path / "report-002_table1.md").read_text()
+    # the caption describes the user's data and quotes the paper's own caption as published on other data
+    assert "Measured on dataset 'toy' (N=24" in md and "Published on the authors' data" in md
+    assert "Qaiyum" in md and "BanglaBeats+GTZAN" in md.split("Published on")[1]
 
 
 # ------------------------------------------------------------------------------------------ β sweep, CLI
@@ -467,10 +488,10 @@ def test_grid_cli_writes_files(fake, tmp_path, capsys):
     rc = main(["grid", "--dataset", "toycli", "--preset", "report-000", "--out", str(out), "--seeds", "0,1",
                "--epochs", "1"])
     assert rc == 0
-    for name in ("grid.csv", "grid_summary.csv", "grid_summary.md", "grid_summary.tex", "grid.json",
+    for name in ("grid.csv", "grid_summary.csv", "grid_summary.md", "grid_summary.tex", "grid_summary.json",
                  "report-000_table1.csv", "report-000_table1.tex", "report-000_table3.md"):
         assert (out / name).exists(), name
-    js = json.loads((out / "grid.json").read_text())
+    js = json.loads((out / "grid_summary.json").read_text())
     assert js["configs"]["seeds"] == [0, 1] and js["configs"]["spec"]["epochs"] == 1
     assert str(out / "grid.csv") in capsys.readouterr().out
     assert main(["grid", "--dataset", "toycli", "--preset", "report-999", "--out", str(out)]) == 2

@@ -122,7 +122,10 @@ def test_one_cluster_warning_and_nan_internal(blobs):
     rep = evaluate(X, res, label_columns={"language": y.astype(str)})
     assert res.n_clusters == 1 and "one_cluster" in rep.codes
     assert all(math.isnan(rep.values[k]) for k in ("silhouette", "calinski_harabasz", "davies_bouldin"))
-    assert rep.values["ari_language"] == pytest.approx(0.0)
+    # one group: no partition to compare with labels, so the external scores are undefined (not ARI 0.000)
+    assert math.isnan(rep.values["ari_language"]) and math.isnan(rep.values["purity_language"])
+    one = next(w for w in rep.warnings if w.code == "one_cluster")
+    assert "ari_language" in one.keys and "undefined" in one.message
     assert "purity_majority" in rep.codes  # everything in one label
 
 
@@ -132,6 +135,7 @@ def test_all_noise_warning(blobs):
                    label_columns={"genre": y.astype(str)})
     assert "all_noise" in rep.codes and "one_cluster" not in rep.codes and "high_noise" not in rep.codes
     assert rep.values["noise_share"] == 1.0 and math.isnan(rep.values["silhouette"])
+    assert math.isnan(rep.values["nmi_genre"]) and math.isnan(rep.values["purity_genre"])  # not 0.000 / 0.500
 
 
 def test_high_noise_warning(blobs):
@@ -241,3 +245,32 @@ def test_k_distance_and_knee():
     assert res.n_clusters == 3 and res.noise_share < 0.1
     with pytest.raises(ParameterError):
         k_distance(X, k=11)
+
+
+def test_chance_flag_fires_on_random_labels_not_on_good_ones():
+    from core.cluster import ClusterResult
+
+    rng = np.random.default_rng(0)
+    truth = np.array(["a", "b"] * 100)
+    X = rng.normal(size=(200, 4))
+
+    def result(labels):
+        labels = np.asarray(labels)
+        return ClusterResult(labels=labels, noise_mask=labels == -1, n_clusters=len(set(labels)), params={},
+                             algorithm="kmeans", random_state=0, seconds=0.0)
+
+    random_report = evaluate(X, result(rng.integers(0, 2, 200)), label_columns={"lang": truth})
+    assert "chance" in random_report.codes
+    good = (truth == "a").astype(int)
+    X[:, 0] += 5 * good
+    good_report = evaluate(X, result(good), label_columns={"lang": truth})
+    assert "chance" not in good_report.codes and good_report.values["ari_lang"] == pytest.approx(1.0)
+
+
+def test_identical_points_split_is_said():
+    from core.cluster import run_clustering
+
+    X = np.zeros((20, 3))
+    res = run_clustering(X + 0.0, algorithm="agglomerative", params={"n_clusters": 3})
+    report = evaluate(X, res, label_columns={})
+    assert "identical_points_split" in report.codes

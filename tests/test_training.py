@@ -136,13 +136,13 @@ def test_history_records_every_epoch():
 
 
 def test_report_001_preset_values():
-    p = preset("report-001 hybrid β-VAE")
+    p = preset("Sufian: Hybrid β-VAE (latent 32)")
     assert p["model"] == "hybrid_vae"
     assert p["model_params"]["latent_dim"] == 32 and p["model_params"]["alpha_lyrics"] == 0.1
     c = p["config"]
     assert (c["batch_size"], c["lr"], c["kl_anneal"], c["warmup_epochs"], c["beta"]) == (64, 5e-4, "linear", 50, 1.0)
-    assert preset("report-000 β-VAE")["config"]["beta"] == 4.0
-    assert preset("report-004 Conv1D VAE")["model_params"]["latent_dim"] == 64
+    assert preset("Das: Beta-VAE (β=4)")["config"]["beta"] == 4.0
+    assert preset("Song Dataset Project Team: Conv1D VAE (latent 64)")["model_params"]["latent_dim"] == 64
     for name, p in PRESETS.items():  # every preset is a valid configuration
         TrainConfig(**p["config"])
         from core.models import MODELS

@@ -372,6 +372,10 @@ def run_cell(rep, dataset, *, algorithm: str, params: dict, seed: int, label_col
         [f"{w.code}: {w.message}" for w in report.warnings]
     row["seconds"] = time.perf_counter() - t0
     row["warnings"] = "; ".join(dict.fromkeys(warnings))
+    flagged = {k for w in report.warnings for k in w.keys} | set(report.leaked)
+    if rep.warnings:  # the representation itself is in doubt: every number of the row is
+        flagged |= set(row) - {"seconds", "warnings"}
+    row["flagged"] = ",".join(sorted(k for k in flagged if k in row))
     row["uses_labels"] = bool(rep.uses_labels)
     return row, np.asarray(res.labels).astype(int)
 
@@ -456,14 +460,15 @@ def run_grid(dataset, spec: GridSpec, *, progress: ProgressFn | None = None, can
         progress(i + 1, len(plan), {"representation": e.label, "algorithm": alg, "seed": int(seed),
                                     "cached": n_cached})
     columns = ["representation", "algorithm", "params", "seed"] + metric_columns(label_cols) + \
-        ["warnings", "uses_labels", "model_id", "cell"]
+        ["warnings", "flagged", "uses_labels", "model_id", "cell"]
     table = pd.DataFrame(rows)
     for c in columns:
         if c not in table.columns:
-            table[c] = "" if c in ("warnings", "model_id", "cell") else (False if c == "uses_labels" else np.nan)
+            table[c] = "" if c in ("warnings", "flagged", "model_id", "cell") else \
+                (False if c == "uses_labels" else np.nan)
     table = table[columns]
-    table["model_id"] = table["model_id"].fillna("").astype(str)
-    table["warnings"] = table["warnings"].fillna("").astype(str)
+    for c in ("model_id", "warnings", "flagged"):
+        table[c] = table[c].fillna("").astype(str)
     summary = summarize(table, label_cols, all_labels)
     configs = {"dataset": getattr(dataset, "name", ""), "dataset_fingerprint": ds_fp, "spec": spec.as_dict(),
                "representations": [e.as_dict() for e in entries],
@@ -515,10 +520,14 @@ def summarize(table: pd.DataFrame, label_columns: Sequence[str], labels: Mapping
         for w in g["warnings"].fillna(""):
             warns += [x.strip() for x in str(w).split(";") if x.strip()]
         row["warnings"] = "; ".join(dict.fromkeys(warns))
+        flagged = set()
+        for f in (g["flagged"].fillna("") if "flagged" in g else []):
+            flagged |= {x for x in str(f).split(",") if x}
+        row["flagged"] = ",".join(sorted(flagged))
         row["uses_labels"] = bool(g["uses_labels"].astype(bool).any())
         out.append(row)
     cols = keys + ["n_seeds"] + [f"{m}_{s}" for m in metrics for s in ("mean", "std")] + \
-        ["agreement_ari", "warnings", "uses_labels"]
+        ["agreement_ari", "warnings", "flagged", "uses_labels"]
     return pd.DataFrame(out, columns=cols)
 
 
