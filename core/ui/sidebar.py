@@ -3,7 +3,9 @@
 An import runs when Import is clicked, never on a plain rerun: an uploaded .zip is unpacked once per
 content by the import itself (``core.ui.data.import_upload``). The dataset selectbox's own key cannot
 be written once the widget exists in a run, so a finished import leaves the new dataset's name under
-``PENDING_DATASET``; the next run applies it before the selectbox is drawn. Everything the user or a
+``PENDING_DATASET``; the next run applies it before the selectbox is drawn. What the first start
+draws (the demo's progress) sits in one slot, so the widgets below keep their identity across reruns
+(an open import form stays open). Everything the user or a
 file supplied (names, paths, messages) is shown as plain text (``core.ui.widgets.plain``).
 """
 
@@ -70,10 +72,15 @@ def _select_dataset(names: list[str]) -> None:
 def sidebar():
     data.warm_up_projections()
     with st.sidebar:
-        try:
-            data.ensure_demo()
-        except SongscapeError as exc:
-            st.error(f"Could not generate the demo corpus: {plain(exc)}")
+        slot = st.empty()  # one slot whatever the first start draws: the widgets below keep their places
+        with slot.container():
+            try:
+                data.ensure_demo()
+            except SongscapeError as exc:
+                st.error(f"Could not generate the demo corpus: {plain(exc)}")
+                slot = None
+        if slot is not None:
+            slot.empty()
         names = datasets.list_datasets()
         if names:
             _select_dataset(names)
