@@ -1,0 +1,81 @@
+"""AppTest tests of the Train page on a 6-track corpus: it opens, caps the batch size at the training
+rows, trains a named model with its notes, says how the run ended and lists the model at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = {"SONGSCAPE_DEMO_TRACKS": "6", "SONGSCAPE_DEMO_SECONDS": "3", "SONGSCAPE_DEMO_SEED": "0"}
+
+
+@pytest.fixture(scope="module")
+def tiny_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("train_home")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SONGSCAPE_HOME", str(home))
+    try:
+        from core.datasets.demo import ensure_demo_dataset
+
+        ensure_demo_dataset(n_tracks=6, seconds=3.0, seed=0)
+    finally:
+        mp.undo()
+    return home
+
+
+@pytest.fixture
+def train_page(tiny_home, monkeypatch, tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("SONGSCAPE_HOME", str(tiny_home))
+    monkeypatch.setenv("SONGSCAPE_MODELS", str(tmp_path / "models"))
+    for k, v in TINY.items():
+        monkeypatch.setenv(k, v)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.run()
+    at.switch_page("pages/train.py")
+    at.session_state["dataset_name"] = "demo"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _number(at, suffix: str):
+    """The widget of a training parameter (a slider when its range is small, else a number input)."""
+    return next(n for n in [*at.number_input, *at.slider] if n.key and n.key.endswith(suffix))
+
+
+def test_six_tracks_open_train_with_batch_size_capped(train_page):
+    at = train_page
+    assert at.title[0].value == "Train"
+    batch = _number(at, ".batch_size")
+    # 6 tracks, 10 % validation → 1 held out, 5 training rows: the default 64 would fail
+    assert batch.value == 5 and batch.max == 5
+    assert any("No model trained" in i.value for i in at.info)
+
+
+def test_named_run_is_listed_at_once_with_its_outcome_and_scaling(train_page):
+    from core.training import list_trained
+
+    at = train_page
+    _number(at, ".epochs").set_value(3)
+    at.text_input(key="train.name").set_value("tiny mlp")
+    at.text_area(key="train.notes").set_value("first try")
+    at.run()
+    next(b for b in at.button if b.key == "train.go").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    models = list_trained(dataset="demo")
+    assert models["name"].tolist() == ["tiny mlp"] and models["notes"].tolist() == ["first try"]
+    assert models["epochs"].iloc[0] == 3 and models["status"].iloc[0] == "finished"
+    assert any(s.value.startswith("Finished") and "3/3 epochs" in s.value for s in at.success)
+    table = at.dataframe[-1].value
+    assert table["name"].tolist() == ["tiny mlp"] and table["input_scaling"].tolist() == ["standard"]
+    pick = at.selectbox(key="train.table.pick")
+    assert pick.value == models["model_id"].iloc[0]
+    assert pick.format_func(pick.value).startswith("tiny mlp (")
+    assert any(c.value.startswith("Input scaling:") for c in at.caption)
+    chart = at.get("plotly_chart")[-1].proto.spec
+    assert '"KL divergence"' in chart and '"yaxis2"' in chart  # KL on its own axis
