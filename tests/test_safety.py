@@ -22,6 +22,23 @@ SECRET = "s3cr3t-token-6f1d2a"
 
 
 # ----------------------------------------------------------------------------------------------
+# Server defaults
+# ----------------------------------------------------------------------------------------------
+
+def test_server_listens_on_localhost_and_redacts_unexpected_errors(monkeypatch):
+    from streamlit import config
+
+    monkeypatch.chdir(ROOT)
+    config.get_config_options(force_reparse=True)
+    try:
+        assert config.get_option("server.address") == "localhost"
+        assert config.get_option("client.showErrorDetails") == "type"
+        assert config.get_option("server.enableXsrfProtection") is True
+    finally:
+        config.get_config_options(force_reparse=True)
+
+
+# ----------------------------------------------------------------------------------------------
 # Import roots
 # ----------------------------------------------------------------------------------------------
 
