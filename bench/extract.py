@@ -21,7 +21,9 @@ the machine's other load hits every variant alike; the best of ``rounds`` is rep
 
   chain      the decoder chain core.audio picks per format (miniaudio first for MP3/FLAC/WAV/Vorbis)
   soundfile  SONGSCAPE_AUDIO_DECODERS=soundfile: libsndfile for every format, same downmix + soxr
-  baseline   ``--baseline REV``: core/audio.py as of git revision REV, the rest of the tree as it is
+  baseline   ``--baseline REV``: core/audio.py as of git revision REV, the rest of core/ unchanged
+
+Every variant imports core/ from a copy of git revision ``--rev`` (default HEAD: the committed tree).
 
 ``--decoder-table`` also prints CPU milliseconds per clip (one thread, ``time.process_time``, median
 of 15) for every decoder on one clip of every format (MP3, Ogg Vorbis, FLAC, WAV, Opus at 48 kHz):
@@ -228,14 +230,19 @@ def decoder_table(folder: Path, seconds: float, repeats: int = 15) -> list[dict]
 
 # ---------------------------------------------------------------- parent
 
-def _baseline_tree(rev: str, tmp: Path) -> Path:
-    """A copy of core/ with core/audio.py as of ``rev`` (the rest as in the working tree)."""
-    root = tmp / "baseline"
-    shutil.copytree(ROOT / "core", root / "core", ignore=shutil.ignore_patterns("__pycache__"))
-    old = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:core/audio.py"], check=True,
-                         capture_output=True, text=True).stdout
-    (root / "core" / "audio.py").write_text(old)
-    return root
+def _tree(rev: str | None, dest: Path, *, audio_rev: str | None = None) -> Path:
+    """core/ as of git revision ``rev`` (None: the working tree), with core/audio.py as of ``audio_rev``."""
+    dest.mkdir(parents=True)
+    if rev is None:
+        shutil.copytree(ROOT / "core", dest / "core", ignore=shutil.ignore_patterns("__pycache__"))
+    else:
+        tar = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "core"], check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=tar, check=True)
+    if audio_rev:
+        old = subprocess.run(["git", "-C", str(ROOT), "show", f"{audio_rev}:core/audio.py"], check=True,
+                             capture_output=True, text=True).stdout
+        (dest / "core" / "audio.py").write_text(old)
+    return dest
 
 
 def main(argv=None) -> int:
@@ -250,6 +257,8 @@ def main(argv=None) -> int:
     ap.add_argument("--variants", default="chain", help="comma list of: chain, soundfile (default chain)")
     ap.add_argument("--baseline", default=None, help="git revision whose core/audio.py is measured too")
     ap.add_argument("--decoder-table", action="store_true", help="per-decoder CPU ms per clip for every format")
+    ap.add_argument("--rev", default="HEAD", help="git revision of core/ to measure (default HEAD, the committed "
+                    "tree; 'worktree' for uncommitted files)")
     ap.add_argument("--data", default=None, help="keep the generated clips in DIR and reuse them on later runs")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--clips", default=None, help=argparse.SUPPRESS)
@@ -260,6 +269,7 @@ def main(argv=None) -> int:
     from core.config import default_jobs
 
     args.jobs = args.jobs or default_jobs()
+    args.rev = None if args.rev == "worktree" else args.rev
     if args.child:
         return child(args)
 
@@ -277,10 +287,11 @@ def main(argv=None) -> int:
         size = sum(os.path.getsize(p) for p in paths) / 1e6
         print(f"generated {len(todo)} (reused {args.n - len(todo)}) × {args.seconds:g}-s {args.format} clips "
               f"({args.sr} Hz, {args.channels} ch) in {time.perf_counter() - t0:.1f}s ({size:.1f} MB)", file=sys.stderr)
-        variants = {v: (str(ROOT), {"SONGSCAPE_AUDIO_DECODERS": "soundfile"} if v == "soundfile" else {})
+        tree = str(_tree(args.rev, tmp / "tree"))
+        variants = {v: (tree, {"SONGSCAPE_AUDIO_DECODERS": "soundfile"} if v == "soundfile" else {})
                     for v in args.variants.split(",")}
         if args.baseline:
-            variants[f"baseline {args.baseline}"] = (str(_baseline_tree(args.baseline, tmp)), {})
+            variants[f"baseline {args.baseline}"] = (str(_tree(args.rev, tmp / "baseline", audio_rev=args.baseline)), {})
         results: dict[str, list[dict]] = {v: [] for v in variants}
         for r in range(args.rounds):
             for v, (root, extra_env) in variants.items():
