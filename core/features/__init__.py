@@ -26,7 +26,13 @@ Additions beyond the contract (all keyword-only, all optional):
     feature_config(config=None) -> dict            every parameter + the log-mel normalization, JSON-ready
     compute_logmel(y, *, sr, pooled=False) -> (128, T) in [0, 1];  logmel_to_audio(x, *, sr) -> (n,)
     tokenize_lyrics(text) -> list[str]
-    python -m core extract --dataset NAME [--jobs N] [--features a,b]
+    get_features(..., scheduler="tcp://host:8786")  run the audio pass on a Dask cluster (core.executors;
+                                               default: $SONGSCAPE_SCHEDULER, else this machine's pool)
+    python -m core extract --dataset NAME [--jobs N] [--features a,b] [--columns c,d] [--scheduler ADDRESS]
+                           [--quiet]
+
+Cached features are read memory-mapped: ``FeatureSet.X`` is a read-only ``np.memmap`` (copy it with
+``np.array(fs.X)`` before writing into it).
 
 Pretrained features (core.features.musicnn): ``musicnn_mtt`` / ``musicnn_msd`` (400-D embedding: the
 penultimate layer's mean and max over 3-s patches) and ``musicnn_mtt_tags`` / ``musicnn_msd_tags``
@@ -53,16 +59,19 @@ __all__ = [
 
 
 def get_features(dataset, name: str, *, progress=None, cancel=None, jobs: int | None = None,
-                 config: FeatureConfig | None = None) -> FeatureSet:
+                 config: FeatureConfig | None = None, scheduler: str | None = None) -> FeatureSet:
     """The feature ``name`` for every track of ``dataset`` (cached; computed on first use).
 
     progress(step, total, {"file": ...}) is called as clips finish; cancel() is polled between
     chunks and raises core.progress.Cancelled (finished chunks are kept for the next run).
+    scheduler: where the audio pass runs (core.executors.resolve: None → $SONGSCAPE_SCHEDULER or this
+    machine; "local"; "local-dask"; a Dask scheduler address). X is a read-only memory map (n, *shape).
     Raises SchemaError if the dataset lacks what the feature needs (see available_features).
     """
     from core.features.extract import load_or_build
 
-    return load_or_build(dataset, name, config=config, progress=progress, cancel=cancel, jobs=jobs)
+    return load_or_build(dataset, name, config=config, progress=progress, cancel=cancel, jobs=jobs,
+                         scheduler=scheduler)
 
 
 def available_features(dataset) -> list[str]:
@@ -81,12 +90,13 @@ def default_features(dataset) -> list[str]:
 
 
 def extract_all(dataset, *, progress=None, cancel=None, jobs: int | None = None, names=None,
-                config: FeatureConfig | None = None) -> dict[str, FeatureSet]:
+                config: FeatureConfig | None = None, scheduler: str | None = None) -> dict[str, FeatureSet]:
     """Every default feature (or ``names``): one audio pass, then lyrics and tabular (musicnn only by name)."""
     wanted = list(names) if names is not None else default_features(dataset)
     for n in wanted:
         FEATURES.get(n)
-    return {n: get_features(dataset, n, progress=progress, cancel=cancel, jobs=jobs, config=config) for n in wanted}
+    return {n: get_features(dataset, n, progress=progress, cancel=cancel, jobs=jobs, config=config,
+                            scheduler=scheduler) for n in wanted}
 
 
 def feature_config(config: FeatureConfig | None = None) -> dict:
@@ -110,6 +120,15 @@ def register_cli(sub) -> None:
     p.add_argument("--dataset", required=True, help="dataset name (see the workspace's datasets/)")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     p.add_argument("--features", default="", help=f"comma-separated subset of {FEATURES.names()}")
+    p.add_argument("--columns", default="",
+                   help="comma-separated numeric columns of the track table for the 'tabular' feature "
+                        "(default: every numeric column that is not a core, label or id-like column)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the audio pass on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786), "
+                        "or 'local-dask' for a Dask cluster on this machine; default: $SONGSCAPE_SCHEDULER, "
+                        "else this machine's process pool. SONGSCAPE_HOME and the audio files must be on a "
+                        "filesystem every worker sees at the same path.")
+    p.add_argument("--quiet", action="store_true", help="no progress bars; print only the summary and failures")
     p.set_defaults(func=_cli_extract)
 
 
@@ -119,28 +138,41 @@ def _cli_extract(args) -> int:
 
     from core.datasets import load_dataset
     from core.errors import ParameterError
-    from core.progress import console_progress
+    from core.executors import resolve
+    from core.progress import console_progress, no_progress
 
     ds = load_dataset(args.dataset)
     if args.jobs is not None and args.jobs < 1:
         raise ParameterError("--jobs", value=args.jobs, expected="a positive int")
+    resolve(args.scheduler)  # a malformed address fails here, before any work
+    columns = tuple(c.strip() for c in (args.columns or "").split(",") if c.strip())
+    config = FeatureConfig(tabular=TabularConfig(columns=columns)) if columns else None
     names = [n.strip() for n in args.features.split(",") if n.strip()] or default_features(ds)
     for n in names:
         FEATURES.get(n)
-    print(f"dataset {ds.name}: {len(ds.tracks)} tracks; features: {', '.join(names)}")
+    say = (lambda *a, **k: None) if args.quiet else print
+    say(f"dataset {ds.name}: {len(ds.tracks)} tracks; features: {', '.join(names)}")
     failed, reported = 0, set()
     for n in names:
         t0 = time.perf_counter()
-        fs = get_features(ds, n, progress=console_progress(f"{FEATURES.get(n).kind:7s}"), jobs=args.jobs)
-        dt = time.perf_counter() - t0
-        print(f"  {n:15s} shape {str(fs.shape):12s} valid {fs.n_valid}/{len(fs.valid)}  {dt:6.1f}s")
-        failed = max(failed, len(fs.errors))
         kind = FEATURES.get(n).kind
+        progress = no_progress if args.quiet else console_progress(f"{kind:7s}")
+        fs = get_features(ds, n, progress=progress, jobs=args.jobs, config=config, scheduler=args.scheduler)
+        dt = time.perf_counter() - t0
+        say(f"  {n:15s} shape {str(fs.shape):12s} valid {fs.n_valid}/{len(fs.valid)}  {dt:6.1f}s")
+        failed = max(failed, len(fs.errors))
         if kind in reported:  # warnings and failures are per group (one pass), print them once
             continue
         reported.add(kind)
-        for w in fs.config.get("info", {}).get("warnings", []):
-            print(f"    warning: {w}")
+        info = fs.config.get("info", {}) or {}
+        dropped = info.get("dropped") or {}
+        if info.get("columns"):
+            say(f"    columns used ({len(info['columns'])}): {', '.join(map(str, info['columns']))}")
+        for col, why in dropped.items():
+            say(f"    left out column {col}: {why}")
+        for w in info.get("warnings", []):
+            if not (dropped and " left out: " in w):  # said just above
+                say(f"    warning: {w}")
         for tid, why in list(fs.errors.items())[:5]:
             print(f"    failed {tid}: {why}", file=sys.stderr)
         if len(fs.errors) > 5:

@@ -1,7 +1,12 @@
-"""Runs inside extraction worker processes (and in-process when jobs == 1).
+"""Runs inside extraction worker processes (and in-process when jobs == 1), and on Dask workers.
 
 Light to import (the parent pickles these functions by name); ``core.features._preload`` warms
 librosa in the forkserver so every worker forks from an already-warm interpreter.
+
+``run_chunk`` is one Dask task: every row of one chunk through a row function, saved as the chunk file
+(``chunk_NNNNN.npz``, the format ``save_chunk``/``load_chunk`` share with the local pass) in the partial
+folder, which the cluster sees on its shared filesystem. A chunk whose file is already there is read,
+not recomputed, so a rerun task (its worker died, or another run asked for it) never repeats work.
 """
 
 from __future__ import annotations
@@ -69,6 +74,76 @@ def musicnn_row(path: str, offset: float, duration: float | None, kind: str, mod
         return "ok", {kind: out["embedding"], f"{kind}_tags": out["tags"]}
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the dataset
         return "error", _reason(exc)
+
+
+EMPTY_PATH = "no audio file (path is empty)"
+
+
+def chunk_file(part, c: int):
+    from pathlib import Path
+
+    return Path(part) / f"chunk_{c:05d}.npz"
+
+
+def save_chunk(part, c: int, *, valid: np.ndarray, errors: dict, arrays: dict) -> None:
+    """Write chunk ``c`` atomically: valid (m,), errors {row in chunk: reason}, arrays {name: (m, *shape)}."""
+    from core import artifacts
+
+    errs = sorted(errors.items())
+    artifacts.save_npz(chunk_file(part, c), valid=valid, err_idx=np.array([i for i, _ in errs], dtype=np.int64),
+                       err_msg=np.array([m for _, m in errs], dtype=str),
+                       **{f"f_{k}": v for k, v in arrays.items()})
+
+
+def load_chunk(part, c: int, length: int, shapes: dict) -> dict | None:
+    """Chunk ``c`` as {"arrays", "valid", "errors", "left": 0}, or None if it is missing or damaged
+    (a damaged file is deleted, so the chunk is computed again)."""
+    from core import artifacts
+    from core.errors import ArtifactError
+
+    f = chunk_file(part, c)
+    if not f.exists():
+        return None
+    try:
+        d = artifacts.load_npz(f)
+        arrays = {k: d[f"f_{k}"] for k in shapes}
+        if any(arrays[k].shape != (length, *shapes[k]) for k in shapes) or d["valid"].shape != (length,):
+            raise ArtifactError("shape mismatch")
+    except (ArtifactError, KeyError):
+        f.unlink(missing_ok=True)
+        return None
+    errors = {int(i): str(m) for i, m in zip(d["err_idx"], d["err_msg"])}
+    return {"arrays": arrays, "valid": d["valid"].astype(bool), "errors": errors, "left": 0}
+
+
+def run_chunk(part: str, c: int, rows: list, shapes: dict, row_fn, row_args: tuple) -> dict:
+    """One chunk as one task: ``rows`` = [(path, offset_s, duration_s)] in chunk order, each through
+    ``row_fn(path, offset_s, duration_s, *row_args)``; the chunk file is written to ``part`` (or read, if
+    there already). → {"c", "valid" (m,) bool, "errors" {row in chunk: reason}, "computed" bool}."""
+    init()
+    length = len(rows)
+    got = load_chunk(part, c, length, shapes)
+    if got is not None:
+        return {"c": c, "valid": got["valid"], "errors": got["errors"], "computed": False}
+    arrays = {k: np.zeros((length, *s), dtype=np.float32) for k, s in shapes.items()}
+    valid = np.zeros(length, dtype=bool)
+    errors: dict[int, str] = {}
+    for j, (path, offset, duration) in enumerate(rows):
+        if not path:
+            errors[j] = EMPTY_PATH
+            continue
+        status, payload = row_fn(path, offset, duration, *row_args)
+        if status == "ok":
+            for k, arr in payload.items():
+                arrays[k][j] = arr
+            valid[j] = True
+        else:
+            errors[j] = payload
+    from pathlib import Path
+
+    Path(part).mkdir(parents=True, exist_ok=True)
+    save_chunk(part, c, valid=valid, errors=errors, arrays=arrays)
+    return {"c": c, "valid": valid, "errors": errors, "computed": True}
 
 
 def floor_row(path: str, offset: float, duration: float | None, config: spectral.SpectralConfig):
