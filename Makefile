@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test test-fast venv browser bench clean
+.PHONY: run test test-fast lint venv browser bench clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,6 +15,11 @@ $(STAMP): requirements.txt
 # musicnn's trained checkpoints (read by core/features/musicnn; its TensorFlow code is never imported)
 	$(PY) -m pip install --quiet --no-deps musicnn==0.1.0
 	touch $(STAMP)
+
+# Test-only tools (pytest, playwright, ruff): installed by `make test`, not by `make run`.
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(DEV_STAMP)
 
 venv: $(STAMP)
 
@@ -30,10 +36,13 @@ browser:
 	  else echo "NOTE: $(CHROMIUM) missing and not root: browser tests will be skipped"; fi; \
 	fi
 
-test: $(STAMP) browser
+lint: $(DEV_STAMP)
+	$(VENV)/bin/ruff check app.py pages core tests bench
+
+test: $(DEV_STAMP) browser lint
 	$(PY) -m pytest tests -ra
 
-test-fast: $(STAMP)
+test-fast: $(DEV_STAMP)
 	$(PY) -m pytest tests -ra -m "not browser and not slow"
 
 bench: $(STAMP)

@@ -273,7 +273,7 @@ def test_cli_csv_equals_evaluate(monkeypatch, tmp_path):
         assert got[key][0] == pytest.approx(val, rel=1e-12, nan_ok=True), key
     assert got["warnings"][0] == ";".join(expected.codes) == "missing_rows"
     a = pd.read_csv(assign, keep_default_na=True)
-    assert list(a.columns) == ["track_id", "title", "language", "genre", "cluster"]
+    assert list(a.columns) == ["track_id", "title", "artist", "language", "genre", "cluster"]
     assert a["cluster"].isna().sum() == 2 and a.loc[3, "cluster"] != a.loc[3, "cluster"]  # missing rows empty
     assert np.array_equal(a["cluster"].dropna().to_numpy(), res.labels[res.labels >= 0])
 
