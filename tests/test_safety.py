@@ -341,6 +341,29 @@ def test_track_preview_follows_the_window(long_wav):
     assert pv.logmel_db.shape[0] == 128
 
 
+def _player_script(path):
+    import streamlit as st
+
+    from core.ui.widgets import play_track
+
+    st.session_state["start"] = play_track({"path": path, "title": "![x](http://e/x.png)", "artist": "$a$",
+                                            "duration_s": 150.0, "offset_s": 0.0, "track_id": "t1"})
+
+
+def test_player_widget_bounds_a_long_track(long_wav):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_player_script, args=(str(long_wav),), default_timeout=60).run()
+    assert not at.exception
+    (slider,) = at.slider
+    assert (slider.min, slider.max, slider.value) == (0.0, 90.0, 0.0)
+    (audio,) = at.get("audio")
+    assert audio.proto.url.endswith(".oga")  # OGG, not WAV
+    assert at.caption[0].value == r"\!\[x\]\(http\://e/x\.png\) — \$a\$"
+    slider.set_value(90.0).run()
+    assert at.session_state["start"] == 90.0
+
+
 def test_player_cache_is_small():
     from core.ui import widgets
 
@@ -433,11 +456,30 @@ st.text("shown: " + (ds.name if ds is not None else "none"))
 """
 
 
+SIDEBAR_DEMO = {"SONGSCAPE_DEMO_TRACKS": "6", "SONGSCAPE_DEMO_SECONDS": "2", "SONGSCAPE_DEMO_SEED": "0"}
+
+
+@pytest.fixture(scope="module")
+def sidebar_home(tmp_path_factory):
+    """One workspace with a 6-track demo for the sidebar tests (generated once)."""
+    from core.datasets.demo import ensure_demo_dataset
+
+    home = tmp_path_factory.mktemp("sidebar_home")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SONGSCAPE_HOME", str(home))
+    try:
+        ensure_demo_dataset(n_tracks=6, seconds=2.0, seed=0)
+    finally:
+        mp.undo()
+    return home
+
+
 @pytest.fixture
-def sidebar_app(tmp_path, monkeypatch):
+def sidebar_app(sidebar_home, tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    for k, v in {"SONGSCAPE_DEMO_TRACKS": "6", "SONGSCAPE_DEMO_SECONDS": "2", "SONGSCAPE_DEMO_SEED": "0"}.items():
+    monkeypatch.setenv("SONGSCAPE_HOME", str(sidebar_home))
+    for k, v in SIDEBAR_DEMO.items():
         monkeypatch.setenv(k, v)
     music = tmp_path / "music"
     monkeypatch.setenv("SONGSCAPE_IMPORT_ROOTS", str(music))
