@@ -94,10 +94,13 @@ def _category_colors(values: Sequence) -> dict:
 
 
 def scatter_map(coords: np.ndarray, *, color: Sequence, hover: pd.DataFrame, title: str = "",
-                color_title: str = "", continuous: bool = False, height: int = 560):
+                color_title: str = "", continuous: bool = False, height: int = 560,
+                highlight: np.ndarray | None = None, highlight_name: str = "search matches"):
     """WebGL scatter of (n, 2) coordinates coloured by a categorical or continuous vector.
 
-    Each point's customdata is its row index so a selection can be mapped back to tracks.
+    Each point's customdata starts with its row index (then the hover columns), so a click or a
+    selection can be mapped back to tracks. ``highlight`` (n,) bool draws those points again on top,
+    larger and ringed (search matches), in a trace of their own.
     """
     go = _go()
     coords = np.asarray(coords)
@@ -109,7 +112,7 @@ def scatter_map(coords: np.ndarray, *, color: Sequence, hover: pd.DataFrame, tit
     if continuous:
         vals = np.asarray(color, dtype=float)
         fig.add_trace(go.Scattergl(x=coords[:, 0], y=coords[:, 1], mode="markers", customdata=custom,
-                                   hovertemplate=hovertemplate,
+                                   hovertemplate=hovertemplate, name=color_title or "value", showlegend=False,
                                    marker=dict(size=6, color=vals, colorscale="Plasma", showscale=True,
                                                colorbar=dict(title=color_title))))
     else:
@@ -122,8 +125,14 @@ def scatter_map(coords: np.ndarray, *, color: Sequence, hover: pd.DataFrame, tit
                                        marker=dict(size=6 if cat not in ("noise", "-1") else 4, color=col,
                                                    opacity=0.9 if cat not in ("noise", "-1") else 0.5)))
         fig.update_layout(legend_title_text=color_title)
+    if highlight is not None and np.asarray(highlight, bool).any():
+        h = np.asarray(highlight, bool)
+        fig.add_trace(go.Scattergl(x=coords[h, 0], y=coords[h, 1], mode="markers", name=highlight_name,
+                                   customdata=custom[h], hovertemplate=hovertemplate,
+                                   marker=dict(size=13, color="rgba(255,255,255,0.15)",
+                                               line=dict(width=2, color="#FFFFFF"))))
     fig.update_layout(xaxis=dict(showticklabels=False, title=None), yaxis=dict(showticklabels=False, title=None),
-                      dragmode="lasso")
+                      dragmode="lasso", clickmode="event+select")
     return _base(fig, title=title, height=height)
 
 
