@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TOP_LEVEL = {"app.py", "pages", "core", "assets", "cached_models", "tests", "requirements.txt", ".streamlit",
+TOP_LEVEL = {"app.py", "pages", "core", "assets", "cached_models", "tests", "requirements.txt", "requirements-dev.txt",
+             "pyproject.toml", ".streamlit",
              "README.md", "Makefile", ".ci", "bench", "docs"}
 
 
@@ -51,3 +52,20 @@ def test_pages_hold_no_heavy_computation():
     for p in (ROOT / "pages").glob("*.py"):
         assert not _imports(p) & {"sklearn", "torch", "librosa", "umap", "hdbscan"}, p.name
         assert len(p.read_text().splitlines()) <= 110, f"{p.name} is getting long: move logic into core/ui"
+
+
+def test_product_speaks_to_users_only():
+    """No pointer outside the repository, no internal file ids, in anything a user reads."""
+    import re
+
+    pattern = re.compile(r"\.\./shared|shared/papers|_[0-9a-f]{16}\.txt")
+    files = [ROOT / "README.md", ROOT / "requirements.txt", ROOT / "app.py"] + list((ROOT / "docs").glob("*.md")) + \
+        list((ROOT / "core").rglob("*.py")) + list((ROOT / "pages").glob("*.py"))
+    offenders = [str(p.relative_to(ROOT)) for p in files if p.exists() and pattern.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []
+
+
+def test_modules_stay_small():
+    big = {str(p.relative_to(ROOT)): n for p in (ROOT / "core").rglob("*.py")
+           if (n := len(p.read_text(encoding="utf-8").splitlines())) > 520}
+    assert big == {}

@@ -10,8 +10,24 @@
 from core.experiments.cli import register_cli
 from core.experiments.export import export_grid, footnotes, summary_display
 from core.experiments.grid import (
-    DEFAULT_SEEDS, DatasetCaps, GridResult, GridSpec, RepEntry, TrainSpec, as_entry, baseline_entries, cells_dir,
-    dataset_caps, latent, metric_columns, params_str, run_cell, run_grid, seed_agreement, summarize, train_for_grid,
+    DEFAULT_SEEDS,
+    DatasetCaps,
+    GridResult,
+    GridSpec,
+    RepEntry,
+    TrainSpec,
+    as_entry,
+    baseline_entries,
+    cells_dir,
+    dataset_caps,
+    latent,
+    metric_columns,
+    params_str,
+    run_cell,
+    run_grid,
+    seed_agreement,
+    summarize,
+    train_for_grid,
 )
 from core.experiments.sweep import beta_sweep
 from core.metrics import active_units
@@ -26,7 +42,7 @@ def run_preset(dataset, preset_id, **kwargs):
 
 __all__ = [
     "DEFAULT_SEEDS", "DatasetCaps", "GridResult", "GridSpec", "RepEntry", "TrainSpec", "active_units", "as_entry",
-    "baseline_entries", "beta_sweep", "cells_dir", "dataset_caps", "export_grid", "latent", 
-    "metric_columns", "params_str", "register_cli", "run_cell", "run_grid", "train_for_grid", "run_preset", "seed_agreement", "summarize",
-    "footnotes", "summary_display",
+    "baseline_entries", "beta_sweep", "cells_dir", "dataset_caps", "export_grid", "footnotes", "latent",
+    "metric_columns", "params_str", "register_cli", "run_cell", "run_grid", "run_preset", "seed_agreement",
+    "summarize", "summary_display", "train_for_grid",
 ]

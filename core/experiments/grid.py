@@ -24,7 +24,7 @@ from core.cache import CACHE, Entry
 from core.errors import ParameterError, SongscapeError
 from core.hashing import canonical_json, fingerprint
 from core.metrics import params_str
-from core.progress import Cancelled, CancelFn, ProgressFn, never_cancel, no_progress
+from core.progress import CancelFn, Cancelled, ProgressFn, never_cancel, no_progress
 
 EXPERIMENTS_VERSION = "2"
 INTERNAL_METRICS = ("silhouette", "calinski_harabasz", "davies_bouldin")

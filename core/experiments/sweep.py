@@ -9,10 +9,16 @@ import pandas as pd
 
 from core.errors import ParameterError
 from core.experiments.grid import (
-    EXTERNAL_METRICS, INTERNAL_METRICS, TrainSpec, dataset_caps, params_str, run_cell, train_for_grid,
+    EXTERNAL_METRICS,
+    INTERNAL_METRICS,
+    TrainSpec,
+    dataset_caps,
+    params_str,
+    run_cell,
+    train_for_grid,
 )
 from core.metrics import active_units
-from core.progress import Cancelled, CancelFn, ProgressFn, never_cancel, no_progress
+from core.progress import CancelFn, Cancelled, ProgressFn, never_cancel, no_progress
 
 
 def beta_sweep(dataset, *, model: str = "mlp_vae", betas: Sequence[float] = (0.1, 1, 2, 4),

@@ -8,8 +8,22 @@
 
 from core.presets import report_000, report_001, report_002, report_003, report_004  # noqa: F401  (register)
 from core.presets.base import (
-    PRESETS, REPORT_CAPS, Citation, Plan, Preset, PresetResult, PresetTable, PublishedTable, Row, TableLayout,
-    export_preset, fill_tables, get_preset, model_recipes, run_preset, table_caption,
+    PRESETS,
+    REPORT_CAPS,
+    Citation,
+    Plan,
+    Preset,
+    PresetResult,
+    PresetTable,
+    PublishedTable,
+    Row,
+    TableLayout,
+    export_preset,
+    fill_tables,
+    get_preset,
+    model_recipes,
+    run_preset,
+    table_caption,
 )
 
 __all__ = ["PRESETS", "REPORT_CAPS", "Citation", "Plan", "Preset", "PresetResult", "PresetTable", "PublishedTable",

@@ -24,7 +24,16 @@ import pandas as pd
 
 from core.errors import ParameterError
 from core.experiments.grid import (  # noqa: F401  (re-exported for the report modules)
-    DEFAULT_SEEDS, DatasetCaps, GridResult, GridSpec, RepEntry, TrainSpec, dataset_caps, latent, lookup, run_grid,
+    DEFAULT_SEEDS,
+    DatasetCaps,
+    GridResult,
+    GridSpec,
+    RepEntry,
+    TrainSpec,
+    dataset_caps,
+    latent,
+    lookup,
+    run_grid,
 )
 from core.registry import Registry
 

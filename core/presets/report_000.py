@@ -1,13 +1,27 @@
-"""The preset of “Unsupervised Music Clustering using Variational Autoencoders” (Argha Das): its grid, tables and published numbers.
+"""The preset of “Unsupervised Music Clustering using Variational Autoencoders”
+(Argha Das): its grid, tables and published numbers.
 
 Where the report leaves a setting open, the choice made here is written in the table's ``notes``.
 """
 
 from __future__ import annotations
 
-from core.experiments.grid import DatasetCaps, RepEntry, TrainSpec, latent
+from core.experiments.grid import DatasetCaps, TrainSpec, latent
 from core.presets.base import (
-    AG, CH, DB, DBI, K, NOISE, PRESETS, SIL, Citation, Plan, Preset, Row, TableLayout, _cap, _k, ari, nmi, pur,
+    AG,
+    CH,
+    DB,
+    DBI,
+    PRESETS,
+    SIL,
+    Citation,
+    K,
+    Plan,
+    Preset,
+    Row,
+    TableLayout,
+    _cap,
+    ari,
 )
 
 CITATION = Citation(
@@ -20,7 +34,8 @@ def _plan_000(caps: DatasetCaps) -> Plan:
     cfg = {"epochs": 50, "batch_size": 64, "lr": 1e-3}
     mlp = {"latent_dim": 16, "hidden": "256-128"}
     vae = latent("VAE (latent 16)", TrainSpec("mlp_vae", feat, mlp, {**cfg, "beta": 1.0}))
-    mm = latent("Multimodal VAE (audio + lyrics)", TrainSpec("concat_vae", (feat, "lyrics"), {"latent_dim": 16, "hidden": "512-256-128"},
+    mm = latent("Multimodal VAE (audio + lyrics)", TrainSpec("concat_vae", (feat, "lyrics"),
+                                                             {"latent_dim": 16, "hidden": "512-256-128"},
                                                              {**cfg, "beta": 1.0}))
     beta = latent("Beta-VAE (β=4)", TrainSpec("mlp_vae", feat, mlp, {**cfg, "beta": 4.0}))
     skipped: dict[str, str] = {}

@@ -1,4 +1,5 @@
-"""The preset of “Hybrid Variational Autoencoder for Multi-Modal Music Clustering” (Razin Sufian): its grid, tables and published numbers.
+"""The preset of “Hybrid Variational Autoencoder for Multi-Modal Music Clustering”
+(Razin Sufian): its grid, tables and published numbers.
 
 Where the report leaves a setting open, the choice made here is written in the table's ``notes``.
 """
@@ -7,7 +8,20 @@ from __future__ import annotations
 
 from core.experiments.grid import DatasetCaps, RepEntry, TrainSpec, latent
 from core.presets.base import (
-    AG, CH, DB, DBI, K, NOISE, PRESETS, SIL, Citation, Plan, Preset, Row, TableLayout, _cap, _k, ari, nmi, pur,
+    AG,
+    CH,
+    DBI,
+    PRESETS,
+    SIL,
+    Citation,
+    K,
+    Plan,
+    Preset,
+    Row,
+    TableLayout,
+    ari,
+    nmi,
+    pur,
 )
 
 CITATION = Citation(
@@ -54,4 +68,5 @@ def _plan_001(caps: DatasetCaps) -> Plan:
 PRESETS.add("report-001", Preset(
     "report-001", "Hybrid Variational Autoencoder for Multi-Modal Music Clustering",
     "Hybrid β-VAE (CNN audio 39×130 + MLP lyrics 64), latent 32, KL annealing 0→1 over 50 epochs, α_a 1, α_t 0.1; "
-    "KMeans k=4 with the K selection 2–10, PCA-32 + KMeans; Sil/CH/DB/ARI/NMI/Purity vs genre.", citation=CITATION, plan=_plan_001))
+    "KMeans k=4 with the K selection 2–10, PCA-32 + KMeans; Sil/CH/DB/ARI/NMI/Purity vs genre.",
+    citation=CITATION, plan=_plan_001))

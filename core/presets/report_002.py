@@ -1,4 +1,5 @@
-"""The preset of “Unsupervised Clustering of Hybrid-Language Music via Variational Autoencoders and Audio–Lyrics Fusion” (MD Tanzim Qaiyum): its grid, tables and published numbers.
+"""The preset of “Unsupervised Clustering of Hybrid-Language Music via Variational Autoencoders and Audio–Lyrics Fusion”
+(MD Tanzim Qaiyum): its grid, tables and published numbers.
 
 Where the report leaves a setting open, the choice made here is written in the table's ``notes``.
 """
@@ -7,7 +8,23 @@ from __future__ import annotations
 
 from core.experiments.grid import DatasetCaps, RepEntry, TrainSpec, latent
 from core.presets.base import (
-    AG, CH, DB, DBI, K, NOISE, PRESETS, SIL, Citation, Plan, Preset, Row, TableLayout, _cap, _k, ari, nmi, pur,
+    AG,
+    CH,
+    DB,
+    DBI,
+    NOISE,
+    PRESETS,
+    SIL,
+    Citation,
+    K,
+    Plan,
+    Preset,
+    Row,
+    TableLayout,
+    _cap,
+    ari,
+    nmi,
+    pur,
 )
 
 CITATION = Citation(

@@ -1,4 +1,5 @@
-"""The preset of “Language-Based Music Clustering Using Variational Autoencoders: A Comparative Study of VAE Architectures and Multi-Modal Fusion” (Song Dataset Project Team): its grid, tables and published numbers.
+"""The preset of “Language-Based Music Clustering Using Variational Autoencoders: A Comparative Study of VAE
+Architectures and Multi-Modal Fusion” (Song Dataset Project Team): its grid, tables and published numbers.
 
 Where the report leaves a setting open, the choice made here is written in the table's ``notes``.
 """
@@ -7,11 +8,22 @@ from __future__ import annotations
 
 from core.experiments.grid import DatasetCaps, RepEntry, TrainSpec, latent
 from core.presets.base import (
-    AG, CH, DB, DBI, K, NOISE, PRESETS, SIL, Citation, Plan, Preset, Row, TableLayout, _cap, _k, ari, nmi, pur,
+    PRESETS,
+    SIL,
+    Citation,
+    K,
+    Plan,
+    Preset,
+    Row,
+    TableLayout,
+    ari,
+    nmi,
+    pur,
 )
 
 CITATION = Citation(
-    "Language-Based Music Clustering Using Variational Autoencoders: A Comparative Study of VAE Architectures and Multi-Modal Fusion",
+    "Language-Based Music Clustering Using Variational Autoencoders: "
+    "A Comparative Study of VAE Architectures and Multi-Modal Fusion",
     ("Song Dataset Project Team",), year="2026", venue="NeurIPS-style technical report", key="Song Dataset Project Team")
 
 
