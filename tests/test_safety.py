@@ -384,6 +384,23 @@ def test_plain_escapes_markdown_math_and_emoji_codes():
     assert out.replace("\\", "") == "![px](http://evil.example/p.png) $x^2$ :red[hi] *b* <i> আমার সোনার"
 
 
+def _progress_script():
+    from core.ui.widgets import ProgressReporter, show_warnings
+
+    rep = ProgressReporter("Importing", min_interval=0.0)
+    rep(2, 2, {"file": "![a](http://e/a.png).wav"})
+    show_warnings(["Purity for $mood$ equals the majority share"])
+
+
+def test_progress_and_warnings_show_file_names_as_text():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_progress_script, default_timeout=30).run()
+    assert not at.exception
+    assert at.get("progress")[0].proto.text.endswith(r"\!\[a\]\(http\://e/a\.png\)\.wav")
+    assert at.warning[0].value == r"Purity for \$mood\$ equals the majority share"
+
+
 # ----------------------------------------------------------------------------------------------
 # Uploads and the sidebar's import flow
 # ----------------------------------------------------------------------------------------------

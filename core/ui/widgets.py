@@ -1,4 +1,8 @@
-"""Widgets built from core data: parameter tables, progress with ETA and cancel, tables, players."""
+"""Widgets built from core data: parameter tables, progress with ETA and cancel, tables, players.
+
+Text that comes from the user or a file (titles, artists, labels, file names, messages quoting them)
+goes through ``plain`` before any Markdown-rendering call (st.caption, st.markdown, st.success …).
+Players send a bounded window as OGG (``core.preview``), and keep only a few clips in memory."""
 
 from __future__ import annotations
 
@@ -85,7 +89,7 @@ class ProgressReporter:
             text += f" · about {eta:.0f} s left"
         extra = logs.get("message") or logs.get("file")
         if extra:
-            text += f" · {extra}"
+            text += f" · {plain(extra)}"  # a file name from the user's folder
         try:
             self.bar.progress(frac, text=text)
             if self.chart is not None and self.rows:
@@ -182,7 +186,7 @@ def download_buttons(files: Mapping[str, tuple[bytes | str, str]], *, key: str) 
 
 
 def show_warnings(warnings) -> None:
-    """Degenerate-result messages, said out loud."""
+    """Degenerate-result messages, said out loud (as plain text: they may name the user's columns)."""
     for w in warnings or ():
         msg = getattr(w, "message", str(w))
-        st.warning(msg, icon="⚠️")
+        st.warning(plain(msg), icon="⚠️")
