@@ -20,9 +20,10 @@ Every executor offers the same calls:
 
     executor.imap(fn, items, *, keys=None, stop=None) -> iterator of (index, result)
         fn(*items[i]) for every i, results in the order they finish. ``stop()`` is polled after each
-        result; once True nothing new is submitted and the running calls are drained. A local worker
-        that dies raises WorkerLostError; a Dask worker that dies is replaced and its task reruns.
-        ``keys`` (Dask only) name the tasks by content, so two runs asking for the same work share it.
+        result; once True nothing new is submitted (local: the running calls are drained and yielded;
+        Dask: the unfinished tasks are cancelled). A local worker that dies raises WorkerLostError; a
+        Dask worker that dies is replaced by the cluster and its task reruns elsewhere. ``keys`` (Dask
+        only) name the tasks as the cluster's dashboard shows them.
     executor.granularity      "row" (local: one clip per task) or "chunk" (Dask: one saved chunk per
                               task, so results travel through the shared filesystem, not the scheduler)
 
@@ -174,11 +175,14 @@ class DaskExecutor:
                 f"{ENV_SCHEDULER} unset to run on this machine.") from exc
 
     def imap(self, fn: Callable, items: Sequence[tuple], *, keys=None, stop=None) -> Iterator[tuple[int, object]]:
+        import uuid
+
         from distributed import as_completed
 
         stop = stop or (lambda: False)
         if not items:
             return
+        run = uuid.uuid4().hex[:8]
         with self._client() as client:
             n_workers = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
             window = max(4, 4 * n_workers)
@@ -186,8 +190,8 @@ class DaskExecutor:
             index: dict = {}
 
             def submit(i: int):
-                kw = {"key": keys[i], "pure": True} if keys is not None else {"pure": False}
-                fut = client.submit(fn, *items[i], retries=TASK_RETRIES, **kw)
+                key = f"{keys[i]}-{run}" if keys is not None else None
+                fut = client.submit(fn, *items[i], key=key, pure=False, retries=TASK_RETRIES)
                 index[fut.key] = i
                 return fut
 
@@ -195,15 +199,17 @@ class DaskExecutor:
             while todo and len(first) < window:
                 first.append(submit(todo.pop()))
             pending = as_completed(first, loop=client.loop)
-            halted = False
             for fut in pending:
                 i = index.pop(fut.key)
                 res = fut.result()  # a call that raised raises here, after its retries
                 fut.release()
                 yield i, res
-                if not halted and stop():
-                    halted = True
-                if todo and not halted:
+                if stop():  # cancel what has not finished; work a worker completes anyway is still saved by it
+                    rest = list(pending.futures)
+                    pending.clear()
+                    client.cancel(rest)
+                    return
+                if todo:
                     pending.add(submit(todo.pop()))
 
 
