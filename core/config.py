@@ -1,37 +1,9 @@
-"""Frozen configs: to/from JSON, fingerprinted, with the seed recorded."""
+"""Where things live: the workspace (datasets, features, caches), trained models, and the default job count."""
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
 from pathlib import Path
-from typing import Any, TypeVar
-
-from core.hashing import fingerprint
-
-C = TypeVar("C")
-
-
-def to_dict(cfg) -> dict:
-    return dataclasses.asdict(cfg)
-
-
-def from_dict(cls: type[C], data: dict) -> C:
-    names = {f.name for f in dataclasses.fields(cls)}
-    kwargs = {}
-    for k, v in data.items():
-        if k in names:
-            kwargs[k] = tuple(v) if isinstance(v, list) else v
-    return cls(**kwargs)
-
-
-def config_fingerprint(cfg) -> str:
-    return fingerprint(type(cfg).__name__, to_dict(cfg))
-
-
-def to_json(cfg) -> str:
-    return json.dumps(to_dict(cfg), indent=2, sort_keys=True, ensure_ascii=False)
 
 
 def workspace() -> Path:

@@ -24,6 +24,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from core.cluster import MISSING
 from core.errors import ParameterError
 
 NAN = float("nan")
@@ -105,18 +106,16 @@ def majority_share(truth) -> float:
     return float(counts.max() / len(t))
 
 
-def contingency(labels: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(clusters x classes) count matrix, the cluster ids and the class names."""
-    cl, ci = np.unique(np.asarray(labels), return_inverse=True)
-    tc, ti = np.unique(np.asarray(truth).astype(str), return_inverse=True)
-    m = np.zeros((len(cl), len(tc)), dtype=np.int64)
-    np.add.at(m, (ci, ti), 1)
-    return m, cl, tc
+def _counts(labels: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """(clusters x classes) count matrix (sklearn's contingency_matrix, dense)."""
+    from sklearn.metrics.cluster import contingency_matrix
+
+    return contingency_matrix(np.asarray(truth).astype(str), np.asarray(labels)).T
 
 
 def purity(labels, truth) -> float:
     """sum over clusters of the largest class count, / N."""
-    m, _, _ = contingency(labels, truth)
+    m = _counts(labels, truth)
     return float(m.max(axis=1).sum() / m.sum()) if m.size else NAN
 
 
@@ -124,7 +123,7 @@ def hungarian_accuracy(labels, truth) -> float:
     """Accuracy after the best one-to-one matching of clusters to classes (unmatched ones count as wrong)."""
     from scipy.optimize import linear_sum_assignment
 
-    m, _, _ = contingency(labels, truth)
+    m = _counts(labels, truth)
     if not m.size:
         return NAN
     r, c = linear_sum_assignment(m, maximize=True)
@@ -234,7 +233,7 @@ def evaluate(X: np.ndarray, result, *, label_columns: Mapping[str, Iterable] | N
         uses = set(label_columns) if uses_labels else set()
     else:
         uses = {str(c) for c in (uses_labels or ())}
-    present = labels != -2
+    present = labels != MISSING
     n_clustered = int(present.sum())
     n_noise = int((labels == -1).sum())
     values: dict[str, float] = {

@@ -70,7 +70,9 @@ class Dataset:
 
     @property
     def has_audio(self) -> bool:
-        return bool((self.tracks["path"] != "").any())
+        from core.schema import has_audio
+
+        return has_audio(self.tracks)
 
 
 IMPORTERS: Registry = Registry("layout")

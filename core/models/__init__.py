@@ -1,7 +1,7 @@
-"""MODELS registry: every VAE family, its inputs, parameter table, builder and presets.
+"""MODELS registry: every VAE family, its inputs, parameter table and builder.
 
 Importing this module does not import torch: builders import their family module on first use.
-Beta-VAE is not a class of its own: any VAE trained with ``TrainConfig.beta`` ≠ 1 (presets "β = …").
+Beta-VAE is not a class of its own: any VAE trained with ``TrainConfig.beta`` ≠ 1 (the report presets set it).
 Autoencoders (``*_ae``) are the same builders with ``deterministic=True`` (z = μ, no KL).
 
 Modalities: single-input models use the key ``"x"``; multimodal ones ``"audio"`` and ``"lyrics"``.
@@ -12,17 +12,15 @@ from __future__ import annotations
 import importlib
 from typing import Any, Callable
 
+from core.models.spec import InputSpec, ModelSpec
 from core.params import Param
 from core.registry import Registry
-
-from core.models.spec import InputSpec, ModelSpec
 
 MODELS: Registry = Registry("model")
 
 AUDIO_VECTORS = ("mfcc_stats", "tabular", "mfcc20_stats", "spectral_stats", "chroma_stats", "contrast_stats")
 LYRICS_VECTORS = ("lyrics", "lyrics_tfidf")
 VECTOR_FEATURES = AUDIO_VECTORS + LYRICS_VECTORS
-BETA_PRESETS = {f"β = {b:g}": {"config": {"beta": b}} for b in (0.1, 1.0, 2.0, 4.0)}
 ACTIVATIONS = ("relu", "leaky_relu", "gelu", "elu")
 
 
@@ -97,36 +95,33 @@ def _add(spec: ModelSpec) -> ModelSpec:
     return MODELS.add(spec.name, spec)
 
 
-_add(ModelSpec("mlp_vae", "MLP VAE", "mlp", {"x": VEC}, MLP_PARAMS, _lazy("mlp"), BETA_PRESETS,
+_add(ModelSpec("mlp_vae", "MLP VAE", "mlp", {"x": VEC}, MLP_PARAMS, _lazy("mlp"),
                "MLP VAE on one vector per track (reports 000, 002, 003)."))
-_add(ModelSpec("conv2d_vae", "Conv2D VAE", "conv2d", {"x": LOGMEL}, CONV2D_PARAMS, _lazy("conv2d"), BETA_PRESETS,
+_add(ModelSpec("conv2d_vae", "Conv2D VAE", "conv2d", {"x": LOGMEL}, CONV2D_PARAMS, _lazy("conv2d"),
                "Strided-conv VAE on log-mel spectrograms (reports 002, 003)."))
-_add(ModelSpec("conv1d_vae", "Conv1D VAE", "conv1d", {"x": FRAMES}, CONV1D_PARAMS, _lazy("conv1d"), BETA_PRESETS,
+_add(ModelSpec("conv1d_vae", "Conv1D VAE", "conv1d", {"x": FRAMES}, CONV1D_PARAMS, _lazy("conv1d"),
                "Conv1d VAE over MFCC frames (report 004)."))
 _add(ModelSpec("cvae", "Conditional VAE", "conditional", {"x": FRAMES}, CVAE_PARAMS,
-               _lazy("conv1d", "build_conditional"), BETA_PRESETS,
+               _lazy("conv1d", "build_conditional"),
                "Conv1D VAE conditioned on a label column (language or genre) through a learned embedding fed "
                "to encoder and decoder (report 004). Its results are marked as using labels.", uses_cond=True))
 _add(ModelSpec("hybrid_vae", "Hybrid multimodal VAE", "hybrid",
                {"audio": InputSpec("image", (2, 3), ("audio_stack",), help="MFCC+chroma+contrast (39, 130)."),
                 "lyrics": InputSpec("vector", (1,), LYRICS_VECTORS, required=False, help="Lyrics TF-IDF→64-D.")},
-               HYBRID_PARAMS, _lazy("hybrid"), BETA_PRESETS,
+               HYBRID_PARAMS, _lazy("hybrid"),
                "CNN audio encoder + MLP lyrics encoder, shared latent, two decoders (report 001). Tracks "
                "without lyrics train with that modality masked."))
 _add(ModelSpec("concat_vae", "Concatenation multimodal VAE", "concat",
                {"audio": InputSpec("vector", (1,), AUDIO_VECTORS, help="One audio vector per track."),
                 "lyrics": InputSpec("vector", (1,), LYRICS_VECTORS, required=False, help="Lyrics vector.")},
-               CONCAT_PARAMS, _lazy("concat"), BETA_PRESETS,
+               CONCAT_PARAMS, _lazy("concat"),
                "Audio and lyrics vectors concatenated into one deeper MLP VAE (report 000)."))
-_add(ModelSpec("vade", "VaDE (deep clustering)", "vade", {"x": VEC}, VADE_PARAMS, _lazy("vade"), BETA_PRESETS,
+_add(ModelSpec("vade", "VaDE (deep clustering)", "vade", {"x": VEC}, VADE_PARAMS, _lazy("vade"),
                "VAE with a Gaussian-mixture prior whose components are the clusters (beyond the reports)."))
 for _base, _label in (("mlp_vae", "MLP autoencoder"), ("conv2d_vae", "Conv2D autoencoder"),
                       ("conv1d_vae", "Conv1D autoencoder")):
     _s = MODELS.get(_base)
-    _add(ModelSpec(_base.replace("_vae", "_ae"), _label, "autoencoder", _s.inputs, _s.params, _s.builder, {},
+    _add(ModelSpec(_base.replace("_vae", "_ae"), _label, "autoencoder", _s.inputs, _s.params, _s.builder,
                    f"{_s.label} with β = 0 and no sampling: z = μ, no KL term (reports 003, 004).",
                    fixed={"deterministic": True}))
 
-
-def get_model_spec(name: str) -> ModelSpec:
-    return MODELS.get(name)

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.models.base import Batch, BaseVAE, MLPDecoder, MLPEncoder, parse_layers
+from core.models.base import BaseVAE, Batch, MLPDecoder, MLPEncoder, parse_layers
 
 
 class ConcatVAE(BaseVAE):

@@ -27,7 +27,6 @@ class ModelSpec:
     """A MODELS registry entry.
 
     builder(input_shapes: {modality: per-sample shape}, **model_params) -> BaseVAE
-    presets: name → {"model_params": {...}, "config": {...}} overrides
     fixed: builder keyword arguments this entry always passes (e.g. deterministic=True)
     """
 
@@ -37,7 +36,6 @@ class ModelSpec:
     inputs: Mapping[str, InputSpec]
     params: Mapping[str, Any]
     builder: Callable[..., Any]
-    presets: Mapping[str, dict] = field(default_factory=dict)
     help: str = ""
     uses_cond: bool = False
     fixed: Mapping[str, Any] = field(default_factory=dict)
