@@ -148,6 +148,23 @@ def test_non_table_files_are_not_quoted(roots, content):
     assert "data.csv" in msg and "\n" not in msg
 
 
+def test_non_table_file_in_a_folder_is_not_quoted(roots):
+    home, _ = roots
+    folder = home / "tables"
+    folder.mkdir()
+    (folder / "data.csv").write_bytes(b"KEY=" + SECRET.encode() + b"\x00OTHER=1\x00")
+    msg = _import_error(folder)
+    assert SECRET not in msg and "data.csv is not a table Songscape can read" in msg and "\n" not in msg
+
+
+def test_apostrophes_in_words_are_not_taken_for_quotes():
+    from core.ui.data import safe_message
+
+    text = ("x.csv row 2 names only 'a.wav'; this row's metadata went to the first file. Write the relative path "
+            "in the CSV's file column, as the folder's README says.")
+    assert safe_message(SchemaError(text)) == text
+
+
 def test_table_column_names_shown_truncated(roots):
     home, _ = roots
     cols = [f"column_{i:02d}_" + "x" * 60 for i in range(15)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import logging
 import os
 import re
 import shutil
@@ -112,7 +113,8 @@ UPLOADS_GRACE_S = 3600.0     # an unreferenced upload younger than this may stil
 MAX_SHOWN_COLUMNS = 10
 MAX_SHOWN_CHARS = 40
 MAX_MESSAGE_CHARS = 900
-_STR = r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\""
+# a Python-style quoted string; an apostrophe inside a word ("the CSV's") neither opens nor closes one
+_STR = r"(?<!\w)'(?:[^'\\\n]|\\.)*'(?!\w)|(?<!\w)\"(?:[^\"\\\n]|\\.)*\"(?!\w)"
 _LIST_REPR = re.compile(r"\[(?:(?:%s)(?:, (?:%s))*)?\]" % (_STR, _STR))
 _QUOTED = re.compile(_STR)
 
@@ -197,8 +199,13 @@ def safe_message(exc: BaseException, *, path: Path | None = None, replace: dict[
         bare = bare.replace(k, "")
     bad = next((t for t in _tables_of(path) if not readable_table(t)), None)
     if bad is not None and any(ch in bare for ch in "'\"[]"):
-        return (f"{bad.name} is not a table Songscape can read (a CSV needs UTF-8 text with a header row of "
-                "column names). Give a CSV saved as UTF-8, or a folder of audio files.")
+        if path is not None and path.is_file():
+            return (f"{bad.name} is not a table Songscape can read (a CSV needs UTF-8 text with a header row "
+                    "of column names). Give a CSV saved as UTF-8, or a folder of audio files.")
+        # a folder holding such a file: keep what the message says, drop everything it quotes
+        msg = _LIST_REPR.sub("[…]", msg)
+        msg = _QUOTED.sub(lambda m: m.group(0)[0] + "…" + m.group(0)[0], msg)
+        msg += f" ({bad.name} is not a table Songscape can read, so nothing from it is quoted.)"
     msg = _LIST_REPR.sub(_short_list, msg)
     msg = _QUOTED.sub(_short_quote, msg)
     return msg if len(msg) <= MAX_MESSAGE_CHARS else msg[:MAX_MESSAGE_CHARS - 1] + "…"
@@ -215,6 +222,7 @@ def _run_import(path: Path, *, shown: Path | None, replace_text: dict[str, str] 
     except SongscapeError as exc:
         raise ImportFailed(safe_message(exc, path=shown, replace=replace_text)) from exc
     except Exception as exc:  # noqa: BLE001 - whatever broke, its message may quote a file: show its kind only
+        logging.getLogger(__name__).exception("Import of %s failed", path)
         raise ImportFailed(f"Import failed ({type(exc).__name__}); nothing was changed. The server's log has "
                            "the details.") from exc
     rep.done()
