@@ -113,6 +113,14 @@ def test_app_import_refuses_server_files_before_reading(roots, monkeypatch):
         assert SECRET not in str(ei.value) and "root:" not in str(ei.value)
 
 
+def test_command_line_import_is_not_limited_to_roots(roots, tmp_path, make_wav, capsys):
+    from core.cli import main
+
+    make_wav("outside/a.wav", 330.0, seconds=2.0)  # tmp_path/outside: neither home nor an import root
+    assert main(["import", str(tmp_path / "outside"), "--name", "outside", "--quiet", "--segment-seconds", "0"]) == 0
+    assert "Imported dataset 'outside'" in capsys.readouterr().out
+
+
 # ----------------------------------------------------------------------------------------------
 # Error messages quote no file content
 # ----------------------------------------------------------------------------------------------
@@ -450,6 +458,18 @@ def test_upload_imports_twice_without_leftovers(tmp_path):
     uploads = workspace() / "uploads"
     assert list((uploads / ".incoming").iterdir()) == []
     assert len([p for p in uploads.iterdir() if p.name != ".incoming"]) == 1
+
+
+def test_upload_with_an_inner_archive_says_it_was_not_unpacked(tmp_path):
+    from core.ui import data
+
+    z = zipfile.ZipFile(io.BytesIO(_audio_zip(tmp_path)))
+    entries = {i.filename: z.read(i) for i in z.infolist()}
+    entries["songs/more.zip"] = _zip({"x.wav": b"x"})
+    ds, notes = data.import_upload(io.BytesIO(_zip(entries)), file_name="nested.zip", layout="auto", name=None,
+                                   segment_seconds=None, min_seconds=1.0)
+    assert len(ds.tracks) == 2
+    assert len(notes) == 1 and notes[0].startswith("songs/more.zip: ") and "not unpacked" in notes[0]
 
 
 def test_failed_upload_leaves_nothing(tmp_path):
