@@ -1,0 +1,158 @@
+"""Features on disk: bounded memory while extracting and building representations, memory-mapped results,
+one extraction at a time per dataset."""
+
+from __future__ import annotations
+
+import threading
+import time
+import tracemalloc
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from core.datasets import ImportResult, load_dataset, save_dataset
+
+SR = 22050
+
+
+class BlocksGroup:
+    """A feature group of synthetic (n, *shape) rows streamed in blocks: what a large collection looks like
+    to the writer, without audio. Rows are ``k`` separated Gaussian blobs (row i belongs to blob i % k)."""
+
+    kind = "blocks"
+
+    def __init__(self, shape=(64, 64), block: int = 25, k: int = 4):
+        self.shape, self.block, self.k = tuple(shape), int(block), int(k)
+        self.calls = 0
+
+    def names(self):
+        return ["blocks"]
+
+    def unavailable(self, dataset):
+        return ""
+
+    def config(self, cfg):
+        return {"shape": list(self.shape), "k": self.k}
+
+    def fingerprint(self, dataset, cfg):
+        from core.hashing import fingerprint
+
+        return fingerprint("blocks", dataset.fingerprint, self.shape, self.k)
+
+    def rows(self, start: int, m: int) -> np.ndarray:
+        rng = np.random.default_rng(start)
+        blob = (np.arange(start, start + m) % self.k).astype(np.float32)
+        return (rng.standard_normal((m, *self.shape), dtype=np.float32) * 0.1
+                + blob.reshape(-1, *([1] * len(self.shape))))
+
+    def compute(self, dataset, cfg, *, group_fp, progress, cancel, jobs, scheduler=None):
+        from core.features.extract import GroupResult
+
+        self.calls += 1
+        n = len(dataset.tracks)
+
+        def blocks():
+            for start in range(0, n, self.block):
+                yield start, {"blocks": self.rows(start, min(self.block, n - start))}
+
+        return GroupResult(arrays={}, valid=np.ones(n, bool), shapes={"blocks": self.shape}, blocks=blocks)
+
+
+@pytest.fixture
+def blocks_group(monkeypatch):
+    from core.features import extract
+    from core.features.base import FEATURES, FeatureSpec
+
+    g = BlocksGroup()
+    monkeypatch.setitem(extract.GROUPS._items, "blocks", g)
+    monkeypatch.setitem(FEATURES._items, "blocks", FeatureSpec("blocks", "synthetic blocks", "blocks", g.shape))
+    return g
+
+
+def _table_dataset(name: str, n: int):
+    save_dataset(name, ImportResult(tracks=pd.DataFrame({"track_id": [f"s{i:06d}" for i in range(n)],
+                                                         "title": [f"song {i}" for i in range(n)]})))
+    return load_dataset(name)
+
+
+def _peak(fn) -> tuple[object, int]:
+    """(fn(), peak bytes allocated while it ran: numpy buffers included; pages of a memory map are not)."""
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        out = fn()
+        return out, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_streamed_group_is_written_and_read_in_a_bounded_window(blocks_group):
+    from core.features import get_features
+    from core.represent import build_representation
+
+    n = 2000
+    ds = _table_dataset("big", n)
+    data_bytes = n * 64 * 64 * 4                                         # 32.8 MB on disk
+    fs, peak = _peak(lambda: get_features(ds, "blocks"))
+    assert isinstance(fs.X, np.memmap) and not fs.X.flags.writeable and fs.X.shape == (n, 64, 64)
+    assert peak < 3_000_000 < data_bytes / 10                             # a few blocks, never the feature
+    np.testing.assert_array_equal(fs.X[1225:1250], blocks_group.rows(1225, 25))   # block 49, in place
+    with pytest.raises(ValueError):
+        fs.X[0, 0, 0] = 1.0                                              # read-only
+
+    spec = {"kind": "time_mean", "params": {"feature": "blocks"}}
+    build_representation(_table_dataset("small", 50), spec)                # imports done before measuring
+    rep, peak = _peak(lambda: build_representation(ds, spec))
+    assert rep.X.shape == (n, 64) and rep.valid.all()
+    assert peak < 6 * n * 64 * 8 < data_bytes / 5                       # a few (n, 64) arrays, not (n, 64, 64)
+    blob = np.arange(n) % 4                                               # the blobs survive the reduction
+    means = np.array([rep.X[blob == b, 0].mean() for b in range(4)])
+    assert np.all(np.diff(means) > 0.5)
+    assert blocks_group.calls == 2 and get_features(ds, "blocks").X.shape == (n, 64, 64) and blocks_group.calls == 2
+
+
+def _audio_dataset(tmp_path, name: str, n: int):
+    rows, t = [], np.arange(SR // 2) / SR
+    for i in range(n):
+        p = tmp_path / f"{name}{i}.wav"
+        sf.write(str(p), (0.3 * np.sin(2 * np.pi * (150 + 7 * i) * t)).astype(np.float32), SR)
+        rows.append({"track_id": f"{name}{i}", "path": str(p), "duration_s": 0.5})
+    save_dataset(name, ImportResult(tracks=pd.DataFrame(rows)))
+    return load_dataset(name)
+
+
+def test_audio_extraction_keeps_only_the_chunks_being_filled(tmp_path):
+    from core.features import FeatureConfig, SpectralConfig, get_features
+
+    n = 48
+    ds = _audio_dataset(tmp_path, "mem", n)
+    cfg = FeatureConfig(spectral=SpectralConfig(clip_s=0.5), chunk_size=4)
+    row_bytes = sum(4 * int(np.prod(s)) for s in cfg.spectral.shapes().values())   # 221 KB per clip
+    get_features(ds, "spectral_stats", jobs=1, config=FeatureConfig(spectral=SpectralConfig(clip_s=0.25)))  # warm
+    fs, peak = _peak(lambda: get_features(ds, "logmel", jobs=1, config=cfg))
+    assert fs.X.shape == (n, 128, 256) and fs.valid.all() and isinstance(fs.X, np.memmap)
+    assert peak < 0.5 * n * row_bytes                                     # 10.6 MB of features, never all held
+    assert fs.config["info"]["chunks_computed"] == n // 4 and fs.config["info"]["executor"] == "local"
+
+
+def test_two_extractions_of_one_dataset_compute_once(blocks_group, monkeypatch):
+    from core.features import get_features
+
+    ds = _table_dataset("twice", 300)
+    real = blocks_group.compute
+
+    def slow(*a, **k):
+        time.sleep(0.5)                                                   # the second caller arrives meanwhile
+        return real(*a, **k)
+
+    monkeypatch.setattr(blocks_group, "compute", slow)
+    out = []
+    threads = [threading.Thread(target=lambda: out.append(get_features(ds, "blocks"))) for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert blocks_group.calls == 1 and len(out) == 2
+    assert np.array_equal(np.asarray(out[0].X), np.asarray(out[1].X)) and out[0].fingerprint == out[1].fingerprint
