@@ -74,6 +74,35 @@ def test_dataset_page_shows_counts_track_and_lyrics(app):
     assert any(el.type == "plotly_chart" for el in at.main) or len(at.get("plotly_chart")) >= 2
 
 
+def test_dataset_search_picks_the_first_match_and_player_and_lyrics_follow(app):
+    from core.datasets import load_dataset
+
+    at = app
+    at.run()
+    t = load_dataset("demo").tracks
+    sung = t[t["lyrics"] != ""]
+    target = sung.iloc[len(sung) // 2]
+    words = [w for w in target["lyrics"].split() if len(w) > 3]
+    query = next((w for w in words if (t["lyrics"].str.casefold().str.contains(w.casefold(), regex=False)
+                                       | t["title"].str.casefold().str.contains(w.casefold(), regex=False)).sum() == 1),
+                 target["title"])
+    at.text_input(key="dataset.search").set_value(query.upper())  # case-insensitive
+    rerun(at)
+    box = at.selectbox(key="dataset.track")
+    assert box.value == target["track_id"] and box.options[0].startswith(target["title"])
+    assert any(tx.value == target["lyrics"] for tx in at.text)
+    assert any(c.value.startswith("1 of 24 tracks match") for c in at.caption)
+    # clearing the search keeps the track; picking another one sticks (the search does not pull it back)
+    at.text_input(key="dataset.search").set_value("")
+    rerun(at)
+    assert at.selectbox(key="dataset.track").value == target["track_id"]
+    other = t.iloc[0]
+    at.selectbox(key="dataset.track").set_value(other["track_id"])
+    rerun(at)
+    assert at.selectbox(key="dataset.track").value == other["track_id"]
+    assert any(tx.value == (other["lyrics"] or "(no lyrics: instrumental or unknown)") for tx in at.text)
+
+
 def test_train_page_trains_a_tiny_model_and_lists_it(app):
     from core.training import list_trained
 
