@@ -160,7 +160,7 @@ def test_trained_artifact_loads_to_identical_latents(name):
     res = fit(name, epochs=2)
     inputs, masks, cond, _ = blobs(name)
     mu1 = latents(res.model_id, inputs=inputs, masks=masks, cond=cond)
-    training._LOADED.clear()  # force a fresh load from disk
+    __import__("core.cache").cache.CACHE.clear_memory("model")  # force a fresh load from disk
     tm = load_trained(res.model_id)
     assert not tm.model.training and next(tm.model.parameters()).device.type == "cpu"
     mu2 = latents(res.model_id, inputs=inputs, masks=masks, cond=cond)

@@ -188,7 +188,7 @@ def test_half_written_artifact_is_ignored():
     assert res.model_id not in list_trained()["model_id"].tolist()
     from core import training
 
-    training._LOADED.clear()
+    __import__("core.cache").cache.CACHE.clear_memory("model")
     with pytest.raises(ArtifactError):
         load_trained(res.model_id)
     again = quick(epochs=1)  # not a cache hit: trains and completes it
@@ -268,9 +268,13 @@ def test_latents_reconstruct_decode_and_recon_error():
                 input_fingerprint="inf")
     mu = latents(res.model_id, inputs={"x": X}, input_fingerprint="inf")
     assert mu.shape == (60, 16) and mu.dtype == np.float32
-    cached = list((res.artifact_dir / "latents").glob("*.npz"))
-    assert len(cached) == 1
+    from core.cache import CACHE
+
+    cached = list((CACHE.path("latents", "00").parent.parent).rglob("*.npz"))
+    assert len(cached) == 1  # kept in the one array store, on disk
+    hits = CACHE.stats()["namespaces"]["latents"]["memory_hits"]
     assert np.array_equal(latents(res.model_id, inputs={"x": X}, input_fingerprint="inf"), mu)
+    assert CACHE.stats()["namespaces"]["latents"]["memory_hits"] == hits + 1
     # class means are far apart in latent space (the blobs survive encoding)
     gap = np.linalg.norm(mu[y == 0].mean(0) - mu[y == 1].mean(0))
     assert gap > 3 * mu[y == 0].std(0).mean()
@@ -424,7 +428,7 @@ def test_scaler_is_fitted_on_the_training_split_stored_and_reloaded():
                 config=TrainConfig(epochs=1, batch_size=16, val_fraction=0.25, seed=3))
     tr, va = split_rows(len(X), 0.25, 3)
     assert len(tr) == 90 and len(va) == 30
-    training._LOADED.clear()
+    __import__("core.cache").cache.CACHE.clear_memory("model")
     sc = load_trained(res.model_id).scaler
     assert sc.method == "standard" and sc.n_fit == {"x": 90}
     assert np.allclose(sc.mean["x"], X[tr].mean(0), rtol=1e-5, atol=1e-4)
@@ -511,16 +515,17 @@ def test_a_finished_run_replaces_the_cancelled_one_and_never_serves_its_latents(
     assert first.cancelled and first.status == "cancelled" and len(first.history) == 1
     mu0, valid0 = dataset_latents(first.model_id, "toy")
     sha0 = load_trained(first.model_id).weights_sha256
-    stale = {p.name: p.read_bytes() for p in (first.artifact_dir / "latents").glob("*.npz")}
+    from core.cache import CACHE
+
+    store = CACHE.path("latents", "00").parent.parent
+    stale = {p: p.read_bytes() for p in store.rglob("*.npz")}
     assert len(stale) == 1
 
     again = train_on_dataset(dataset="toy", model="mlp_vae", config=cfg)
     assert again.model_id == first.model_id and not again.from_cache and again.status == "finished"
     assert len(again.history) == 4 and list_trained()["status"].tolist() == ["finished"]
-    # a process still holding the cancelled weights writes its latents cache into the new folder
-    (again.artifact_dir / "latents").mkdir(exist_ok=True)
-    for name, data in stale.items():
-        (again.artifact_dir / "latents" / name).write_bytes(data)
+    # the cancelled weights' latents are still in the store: they must not be served for the new weights
+    assert all(p.read_bytes() == data for p, data in stale.items())
     tm = load_trained(again.model_id)
     assert tm.weights_sha256 == hashlib.sha256((again.artifact_dir / "model.pt").read_bytes()).hexdigest() != sha0
     mu1, valid1 = dataset_latents(again.model_id, "toy")

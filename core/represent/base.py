@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -193,22 +191,11 @@ def _need_valid(valid: np.ndarray, name: str, what: str) -> None:
                              fix="Extract it first (Dataset page or `python -m core extract`).")
 
 
-_WEIGHTS_HASH: dict[tuple, str] = {}
-
-
 def weights_token(model_id: str) -> str:
     """Content hash of a trained model's weights (so a retrained model never serves old latents)."""
-    from core.config import models_dir
+    from core.training.store import weights_sha256
 
-    path = Path(models_dir()) / str(model_id) / "model.pt"
-    try:
-        st = path.stat()
-    except OSError:
-        return f"missing:{model_id}"
-    key = (str(path), st.st_size, st.st_mtime_ns)
-    if key not in _WEIGHTS_HASH:
-        _WEIGHTS_HASH[key] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return _WEIGHTS_HASH[key]
+    return weights_sha256(model_id)
 
 
 def feature_warnings(fs) -> list[str]:

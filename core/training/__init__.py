@@ -22,23 +22,45 @@ from __future__ import annotations
 
 from core.training.cli import parse_features, register_cli
 from core.training.config import (
-    ANNEALING, DEVICES, INPUT_SCALINGS, MODEL_CODE_VERSION, TRAIN_PARAMS, TrainConfig, TrainingDivergedError,
-    anneal_factor, beta_at, select_device, validate_config,
+    ANNEALING,
+    DEVICES,
+    INPUT_SCALINGS,
+    MODEL_CODE_VERSION,
+    TRAIN_PARAMS,
+    TrainConfig,
+    TrainingDivergedError,
+    anneal_factor,
+    beta_at,
+    select_device,
+    validate_config,
 )
 from core.training.data import choose_features, dataset_inputs, dataset_latents, train_on_dataset
 from core.training.inference import (
-    decode_latent, latents, model_fingerprint, predict_clusters, recon_error, reconstruct,
+    decode_latent,
+    latents,
+    model_fingerprint,
+    predict_clusters,
+    recon_error,
+    reconstruct,
 )
 from core.training.loop import train
 from core.training.presets import PRESETS, preset
 from core.training.scaling import Scaler, fit_scaler
 from core.training.store import (
-    LIST_COLUMNS, STATUSES, _LOADED, TrainedModel, TrainResult, artifact_dir, artifact_status, delete_trained,
-    list_trained, load_trained,
+    LIST_COLUMNS,
+    STATUSES,
+    TrainedModel,
+    TrainResult,
+    artifact_dir,
+    artifact_status,
+    delete_trained,
+    list_trained,
+    load_trained,
+    weights_sha256,
 )
 
 __all__ = [
-    "ANNEALING", "DEVICES", "INPUT_SCALINGS", "LIST_COLUMNS", "MODEL_CODE_VERSION", "PRESETS", "STATUSES",
+    "ANNEALING", "weights_sha256", "DEVICES", "INPUT_SCALINGS", "LIST_COLUMNS", "MODEL_CODE_VERSION", "PRESETS", "STATUSES",
     "TRAIN_PARAMS", "Scaler", "TrainConfig", "TrainResult", "TrainedModel", "TrainingDivergedError",
     "anneal_factor", "artifact_dir", "artifact_status", "beta_at", "choose_features", "dataset_inputs",
     "dataset_latents", "decode_latent", "delete_trained", "fit_scaler", "latents", "list_trained",

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core import artifacts
-from core.errors import ArtifactError, ParameterError
+from core.errors import ParameterError
 from core.hashing import array_fingerprint, fingerprint
 from core.training.inputs import batch_from, check_inputs, chunks
 from core.training.loop import predict_clusters_net
@@ -40,31 +39,29 @@ def model_fingerprint(model_id: str) -> str:
 def latents(model_id: str, *, inputs, masks=None, cond=None, input_fingerprint: str | None = None) -> np.ndarray:
     """(n, latent_dim) float32 μ.
 
-    With ``input_fingerprint`` the result is cached in the artifact's ``latents/`` folder under a key of
-    that fingerprint, the masks, the condition codes and the weights' sha256 (a replaced artifact
-    never serves the previous weights' latents).
+    With ``input_fingerprint`` the result is kept in ``core.cache.CACHE`` (namespace "latents", on disk)
+    under a key of that fingerprint, the masks, the condition codes and the weights' sha256 (a replaced
+    artifact never serves the previous weights' latents).
     """
     import torch
 
+    from core.cache import CACHE, Entry
+
     tm = load_trained(model_id)
-    cache = None
-    if input_fingerprint:
-        key = fingerprint("latents", input_fingerprint, None if masks is None else
-                          {m: array_fingerprint(np.asarray(v, bool)) for m, v in sorted(masks.items())},
-                          None if cond is None else array_fingerprint(np.asarray(cond)), tm.weights_sha256)
-        cache = tm.path / "latents" / f"{key[:16]}.npz"
-        if cache.exists():
-            try:
-                return artifacts.load_npz(cache)["mu"]
-            except (ArtifactError, KeyError):
-                cache.unlink(missing_ok=True)
-    X, M, C, n = _tensors(tm, inputs, masks, cond)
-    with torch.no_grad():
-        mu = [tm.model.encode(batch_from(X, M, C, idx))[0] for idx in chunks(n)]
-    out = (torch.cat(mu) if mu else torch.zeros(0, tm.model.latent_dim)).numpy().astype(np.float32)
-    if cache is not None:
-        artifacts.save_npz(cache, mu=out)
-    return out
+
+    def compute() -> Entry:
+        X, M, C, n = _tensors(tm, inputs, masks, cond)
+        with torch.no_grad():
+            mu = [tm.model.encode(batch_from(X, M, C, idx))[0] for idx in chunks(n)]
+        out = (torch.cat(mu) if mu else torch.zeros(0, tm.model.latent_dim)).numpy().astype(np.float32)
+        return Entry({"mu": out}, {"model_id": model_id})
+
+    if not input_fingerprint:
+        return compute().arrays["mu"]
+    key = fingerprint("latents", input_fingerprint, None if masks is None else
+                      {m: array_fingerprint(np.asarray(v, bool)) for m, v in sorted(masks.items())},
+                      None if cond is None else array_fingerprint(np.asarray(cond)), tm.weights_sha256)
+    return CACHE.get_or_compute("latents", key, compute).arrays["mu"]
 
 
 def reconstruct(model_id: str, *, inputs, masks=None, cond=None) -> dict[str, np.ndarray]:

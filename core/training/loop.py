@@ -29,12 +29,25 @@ from core.errors import ArtifactError, ParameterError
 from core.hashing import array_fingerprint, fingerprint
 from core.models import MODELS
 from core.training.config import (
-    MODEL_CODE_VERSION, TrainConfig, TrainingDivergedError, anneal_factor, beta_at, select_device, validate_config,
+    MODEL_CODE_VERSION,
+    TrainConfig,
+    TrainingDivergedError,
+    anneal_factor,
+    beta_at,
+    select_device,
+    validate_config,
 )
 from core.training.inputs import batch_from, batches, check_inputs, chunks, resolve_params, split_rows
 from core.training.scaling import SCALER_FILE, fit_scaler
 from core.training.store import (
-    _LOADED, TrainResult, artifact_status, clean, environment, publish, refresh_meta, result_from, reusable,
+    TrainResult,
+    artifact_status,
+    clean,
+    environment,
+    publish,
+    refresh_meta,
+    result_from,
+    reusable,
     training_lock,
 )
 
@@ -140,7 +153,6 @@ def train(*, model: str, inputs: Mapping[str, np.ndarray], masks: Mapping[str, n
                 artifacts.save_npz(tmp / "clusters.npz", labels=predict_clusters_net(net, scaled, mk, c))
 
         placed = publish(out_dir, write)
-        _LOADED.pop(model_id, None)
         got = None if placed else reusable(out_dir)
         if got is not None:  # the same settings finished elsewhere while we trained: theirs is kept
             return result_from(out_dir, got[0], got[1])

@@ -2,7 +2,7 @@
 
 An artifact is the folder ``models_dir()/<model>/<fingerprint[:12]>/`` holding model.pt (state dict,
 loadable with ``torch.load(weights_only=True)``), scaler.npz (input scaling, core/training/scaling.py),
-config.json, history.json, environment.json, clusters.npz for VaDE, and a ``latents/`` cache. It is
+config.json, history.json, environment.json and clusters.npz for VaDE (its latents live in core.cache). It is
 built in a temporary sibling and renamed into place with a ``.complete`` marker (core/artifacts.py).
 
 Concurrency: ``training_lock(path)`` serialises the runs that would write the same artifact (a second
@@ -35,8 +35,8 @@ import numpy as np
 from core import artifacts
 from core.config import models_dir
 from core.errors import ArtifactError, DatasetNotFoundError, ParameterError
-from core.models import MODELS
 from core.locks import file_lock
+from core.models import MODELS
 from core.training.scaling import SCALER_FILE, Scaler
 
 STATUSES = ("finished", "cancelled", "early-stopped")
@@ -153,7 +153,6 @@ def refresh_meta(path: Path, cfg: dict, meta: Mapping) -> dict:
         return cfg
     cfg = {**cfg, "meta": new}
     artifacts.write_json(path / "config.json", cfg)
-    _LOADED.pop(str(cfg.get("model_id")), None)
     return cfg
 
 
@@ -232,12 +231,24 @@ def list_trained(*, dataset=None):
 
 
 # model_id → ((mtime_ns, size, inode) of model.pt + (mtime_ns, inode) of config.json, TrainedModel)
-_LOADED: dict[str, tuple[tuple, TrainedModel]] = {}
+_WEIGHTS_SHA256: dict[tuple, str] = {}
+
+
+def weights_sha256(model_id: str) -> str:
+    """sha256 of an artifact's model.pt (remembered per file size and mtime); no torch needed."""
+    path = artifact_dir(model_id) / "model.pt"
+    try:
+        st = path.stat()
+    except OSError:
+        return f"missing:{model_id}"
+    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+    if key not in _WEIGHTS_SHA256:
+        _WEIGHTS_SHA256[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return _WEIGHTS_SHA256[key]
 
 
 def load_trained(model_id: str) -> TrainedModel:
     """Rebuild the network from config.json, load model.pt (weights_only) and scaler.npz → eval mode on CPU."""
-    import torch
 
     path = artifact_dir(model_id)
     got = read_complete(path)
@@ -245,11 +256,18 @@ def load_trained(model_id: str) -> TrainedModel:
         known = list_trained()["model_id"].tolist()
         raise ArtifactError(f"No complete trained model '{model_id}' in {models_dir()}. Available: {known}. "
                             "Train one with `python -m core train --dataset NAME --model NAME`.")
+    from core.cache import CACHE
+
     st, sc = (path / "model.pt").stat(), (path / "config.json").stat()
     stamp = (st.st_mtime_ns, st.st_size, st.st_ino, sc.st_mtime_ns, sc.st_ino)
-    hit = _LOADED.get(model_id)
-    if hit is not None and hit[0] == stamp:
-        return hit[1]
+    return CACHE.get_or_compute_object("model", f"{model_id}:{stamp}", lambda: _load(model_id, path, got),
+                                       nbytes=lambda tm: sum(p.numel() * p.element_size()
+                                                             for p in tm.model.parameters()) + 4096)
+
+
+def _load(model_id: str, path: Path, got) -> TrainedModel:
+    import torch
+
     cfg, hist = got
     spec = MODELS.get(cfg["model"])
     net = spec.build({m: tuple(s) for m, s in cfg["input_shapes"].items()}, **cfg["model_params"])
@@ -263,15 +281,12 @@ def load_trained(model_id: str) -> TrainedModel:
                             f"Delete it with delete_trained('{model_id}') and train again.") from exc
     lc = cfg.get("train_config", {}).get("logvar_clamp")
     net.logvar_clamp = tuple(lc) if lc else (-math.inf, math.inf)
-    tm = TrainedModel(net.eval(), cfg, hist, spec, model_id, path, scaler, hashlib.sha256(data).hexdigest())
-    _LOADED[model_id] = (stamp, tm)
-    return tm
+    return TrainedModel(net.eval(), cfg, hist, spec, model_id, path, scaler, hashlib.sha256(data).hexdigest())
 
 
 def delete_trained(model_id: str) -> bool:
     """Remove an artifact folder (waiting for a run that is writing it); False when it did not exist."""
     path = artifact_dir(model_id)
-    _LOADED.pop(model_id, None)
     with training_lock(path):
         if not path.exists():
             return False
