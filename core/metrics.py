@@ -86,14 +86,15 @@ def _identical_points_split(X: np.ndarray, labels: np.ndarray) -> int:
     """Number of groups of identical rows of X (n, d) that received more than one cluster label."""
     if len(X) < 2:
         return 0
-    rows = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
-    _, inverse, counts = np.unique(rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel(),
-                                   return_inverse=True, return_counts=True)
-    if counts.max() < 2:
+    bits = np.ascontiguousarray(np.asarray(X, dtype=np.float64)).view(np.uint64).reshape(len(X), -1)
+    mix = (np.arange(1, bits.shape[1] + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)) | np.uint64(1)
+    _, inverse, counts = np.unique((bits * mix).sum(axis=1), return_inverse=True, return_counts=True)
+    if counts.max() < 2:  # the common case: all rows distinct (no hash shared), nothing more to check
         return 0
-    pairs = np.unique(np.stack([inverse.ravel(), np.asarray(labels)], axis=1), axis=0)
-    groups, n_labels = np.unique(pairs[:, 0], return_counts=True)
-    return int((n_labels > 1).sum())
+    dup = np.flatnonzero(counts[inverse] > 1)
+    _, group = np.unique(bits[dup], axis=0, return_inverse=True)  # exact equality among the few candidates
+    pairs = pd.DataFrame({"row": group.ravel(), "label": np.asarray(labels)[dup]}).drop_duplicates()
+    return int((pairs.groupby("row").size() > 1).sum())
 
 
 def majority_share(truth) -> float:
