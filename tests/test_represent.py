@@ -309,3 +309,14 @@ def test_latex_escapes_and_compiles_shape():
     assert tex.count("&") == 3 + 3 + 1  # header, row, escaped \&
     md = to_markdown(df)
     assert md.splitlines()[1] == "|---|---:|---:|---:|"
+
+
+def test_language_detected_from_lyrics_is_a_leak_for_lyrics_representations(ds):
+    ds.info["language_source"] = "detected from lyrics"
+    ds.info["fingerprint"] = "fp-toy-derived"  # another dataset content: another cache key
+    rep = build_representation(ds, RepresentationSpec("lyrics", {}))
+    assert rep.uses_labels == frozenset({"language"})
+    fus = build_representation(ds, RepresentationSpec("fusion", {"audio": {"kind": "raw", "params": {"feature": "frames"}},
+                                                                 "alpha": 1.0}))
+    assert "language" in fus.uses_labels
+    assert build_representation(ds, RepresentationSpec("raw", {"feature": "frames"})).uses_labels == frozenset()

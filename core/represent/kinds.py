@@ -73,12 +73,19 @@ def _build_latent(dataset, p: dict) -> Parts:
                  meta={"model_id": p["model_id"], "dims": int(mu.shape[1]), "warnings": warnings})
 
 
+def _lyrics_labels(dataset) -> frozenset:
+    """Label columns derived from the lyrics themselves (language detected from lyrics): scoring a lyrics-based
+    representation against them measures the detector, not the clustering."""
+    info = getattr(dataset, "info", {}) or {}
+    return frozenset({"language"}) if info.get("language_source") == "detected from lyrics" else frozenset()
+
+
 def _build_lyrics(dataset, p: dict) -> Parts:
     fs = _features(dataset, p["feature"])
     X, valid, ids = _flat(fs)
     if p["standardize"] and valid.any():
         X = standardize(X, valid)
-    return Parts(_nan_rows(X, valid), valid, ids, label=f"lyrics ({p['feature']})",
+    return Parts(_nan_rows(X, valid), valid, ids, label=f"lyrics ({p['feature']})", uses_labels=_lyrics_labels(dataset),
                  meta={"feature": p["feature"], "n_with_lyrics": int(valid.sum())})
 
 
@@ -172,7 +179,7 @@ def _build_fusion(dataset, p: dict) -> Parts:
         raise ArtifactError(f"Lyrics feature '{p['lyrics_feature']}' rows do not line up with the audio "
                             f"representation ({len(L)} vs {len(audio.X)} tracks); re-extract it.")
     X = concat_blocks([(audio.X, audio.valid, 1.0), (L, lvalid & audio.valid, p["alpha"])], required=audio.valid)
-    return Parts(X, audio.valid.copy(), audio.track_ids, uses_labels=audio.uses_labels,
+    return Parts(X, audio.valid.copy(), audio.track_ids, uses_labels=audio.uses_labels | _lyrics_labels(dataset),
                  label=f"[{audio.label}, {p['alpha']:g}·lyrics]",
                  meta={"audio_dims": audio.dim, "lyrics_dims": int(L.shape[1]), "alpha": p["alpha"],
                        "n_without_lyrics": int((audio.valid & ~lvalid).sum()), "warnings": audio.warnings,
