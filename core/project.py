@@ -22,7 +22,7 @@ Pinned notes:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
@@ -55,6 +55,8 @@ class ProjectorSpec(Spec):
     """``fit(X, params, random_state)`` -> (n, 2) array for finite X (n, d)."""
 
     fit: Callable[[np.ndarray, dict, int], np.ndarray] | None = None
+    not_in_key: tuple[str, ...] = ()  # parameters that do not change the result (threads)
+    warmup_params: dict = field(default_factory=dict)  # what a 64-point warm-up fit needs
 
 
 PROJECTORS: Registry[ProjectorSpec] = Registry("projection")
@@ -96,11 +98,13 @@ PROJECTORS.add("umap", ProjectorSpec(
      "metric": Param("choice", "euclidean", choices=("euclidean", "cosine", "manhattan"), help="Distance."),
      "n_components": Param("int", 2, 2, 64, help="Output dimensions (2 for the map; 5–10 before density "
                            "clustering).")},
-    help="Non-linear, keeps local neighbourhoods; first fit in a new process compiles for 12-28 s.", fit=_umap))
+    help="Non-linear, keeps local neighbourhoods; first fit in a new process compiles for 12-28 s.", fit=_umap,
+    warmup_params={"n_neighbors": 5}))
 PROJECTORS.add("tsne", ProjectorSpec(
     "tsne", "t-SNE",
     {"perplexity": Param("float", 30.0, 2.0, 100.0, help="Effective number of neighbours."),
      "n_jobs": Param("int", 1, 1, 64, help="Threads (does not change the result).")},
+    not_in_key=("n_jobs",),
     help="openTSNE; clusters look separated, distances between them mean little.", fit=_tsne))
 
 
@@ -113,7 +117,7 @@ def warmup(method: str = "umap", *, background: bool = True):
     def _run():
         X = np.random.default_rng(0).normal(size=(64, 4)).astype(np.float32)
         spec = PROJECTORS.get(method)
-        spec.fit(X, validate_params(spec.params, {"n_neighbors": 5} if method == "umap" else {}), 0)
+        spec.fit(X, validate_params(spec.params, spec.warmup_params), 0)
 
     if not background:
         _run()
@@ -130,7 +134,7 @@ def _prepare(X, valid, method: str, random_state: int, params: dict) -> tuple[np
     spec = PROJECTORS.get(method)
     p = validate_params(spec.params, params)
     valid = valid_rows(X, valid, min_valid=3, expected="at least 3 rows to project")
-    cache_params = {k: v for k, v in p.items() if k != "n_jobs"}
+    cache_params = {k: v for k, v in p.items() if k not in spec.not_in_key}
     key = fingerprint("projection", array_fingerprint(np.ascontiguousarray(X)), array_fingerprint(valid), method,
                       cache_params, int(random_state), version=PROJECTION_VERSION)
     return X, valid, p, key
