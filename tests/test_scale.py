@@ -156,3 +156,20 @@ def test_two_extractions_of_one_dataset_compute_once(blocks_group, monkeypatch):
         th.join()
     assert blocks_group.calls == 1 and len(out) == 2
     assert np.array_equal(np.asarray(out[0].X), np.asarray(out[1].X)) and out[0].fingerprint == out[1].fingerprint
+
+
+def test_extract_cli_columns_and_quiet(capsys):
+    from core.cli import main
+    from core.features import get_features
+
+    save_dataset("tab", ImportResult(tracks=pd.DataFrame({
+        "track_id": [f"t{i}" for i in range(12)], "energy": np.linspace(0, 1, 12),
+        "tempo": np.linspace(80, 160, 12) ** 1.1, "danceability": np.cos(np.arange(12))})))
+    assert main(["extract", "--dataset", "tab", "--features", "tabular", "--columns", "tempo, energy"]) == 0
+    out = capsys.readouterr().out
+    assert "columns used (2): tempo, energy" in out and "left out column danceability: not chosen" in out
+    assert "valid 12/12" in out and out.strip().endswith("done")
+    assert main(["extract", "--dataset", "tab", "--features", "tabular", "--quiet"]) == 0   # default columns
+    assert capsys.readouterr().out.strip() == "done"
+    fs = get_features(load_dataset("tab"), "tabular")
+    assert fs.config["info"]["columns"] == ["energy", "tempo", "danceability"] and fs.X.shape == (12, 3)
