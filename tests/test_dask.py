@@ -30,7 +30,8 @@ def cluster():
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
                                   silence_logs=logging.ERROR) as c:
         with distributed.Client(c.scheduler_address, set_as_default=False) as client:
-            client.run(_worker.warm, wait=False)  # workers import librosa while the local reference runs
+            for w in client.scheduler_info()["workers"]:  # workers import librosa while the local reference runs
+                distributed.fire_and_forget(client.submit(_worker.warm, pure=False, workers=[w]))
         yield c
 
 

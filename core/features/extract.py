@@ -256,7 +256,11 @@ def _write_group(path: Path, *, group: str, group_fp: str, dataset, result: Grou
         shapes = {k: tuple(v.shape[1:]) for k, v in result.arrays.items()}
         for name, arr in result.arrays.items():
             np.save(tmp / f"{name}.npy", np.ascontiguousarray(arr, dtype=np.float32), allow_pickle=False)
-        if result.blocks is not None:
+        if result.blocks is not None and n == 0:
+            for k, s in result.shapes.items():
+                np.save(tmp / f"{k}.npy", np.zeros((0, *s), dtype=np.float32), allow_pickle=False)
+                shapes[k] = tuple(s)
+        elif result.blocks is not None:
             shapes.update({k: tuple(s) for k, s in result.shapes.items()})
             out = {k: np.lib.format.open_memmap(tmp / f"{k}.npy", mode="w+", dtype=np.float32, shape=(n, *s))
                    for k, s in result.shapes.items()}
