@@ -1,7 +1,7 @@
 """Cost curves from 1,000 to 100,000 tracks, and extraction on Dask vs the local pool.
 
     nice -n 10 .venv/bin/python bench/scale.py [--sizes 1000,10000,100000] [--stage-timeout 300]
-                                               [--extract 60] [--seconds 30] [--rounds 2] [--out FILE.md]
+                                               [--extract 60] [--seconds 30] [--rounds 2] [--out FILE.md] [--stages a,b]
 
 Curves (``--sizes``): every step runs in its own child process, so its wall time and its peak RSS
 (``resource.getrusage``, including the ~interpreter + numpy + scikit-learn baseline, which is reported
@@ -246,12 +246,12 @@ def load() -> str:
     return "load average " + ", ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def curves(sizes: list[int], timeout: float) -> tuple[list[dict], str]:
+def curves(sizes: list[int], timeout: float, stages=STAGES) -> tuple[list[dict], str]:
     rows = []
     for n in sizes:
         home = tempfile.mkdtemp(prefix=f"songscape-scale-{n}-")
         row = {"n": n}
-        for stage in STAGES:
+        for stage in stages:
             got = child(["--child", stage, "--n", str(n)], timeout, home)
             row[stage] = got
             if got and "eps change" in got:
@@ -264,19 +264,20 @@ def curves(sizes: list[int], timeout: float) -> tuple[list[dict], str]:
 
 
 def curves_table(rows: list[dict], timeout: float) -> str:
-    stages = [s for s in (*STAGES[1:], "eps change") if any(s in r for r in rows)]
+    stages = [s for s in (*STAGES[1:], "eps change") if any(s in r for r in rows)
+              and not (s == "eps change" and not any("dbscan" in r for r in rows))]
     head = ("Wall seconds / peak RSS MiB of each step in its own process (RSS includes the imports row: "
             f"Python + numpy + scikit-learn + core). '—': not finished within {timeout:.0f} s.")
     lines = [head, "", "| step | " + " | ".join(f"n = {r['n']:,}" for r in rows) + " |",
              "|---|" + "|".join("---:" for _ in rows) + "|"]
-    imp = "| imports (RSS) | " + " | ".join(f"{r['imports']['rss_mb']:.0f} MiB" if r.get("imports") else "—"
+    imp = "| imports (RSS) | " + " | ".join(f"{r['imports']['rss_mb']:.0f} MiB" if r.get("imports") else "n/a"
                                             for r in rows) + " |"
     lines.append(imp)
     for s in stages:
         cells = []
         for r in rows:
             g = r.get(s)
-            cells.append("—" if not g else f"{g['seconds']:.2f} s / {g['rss_mb']:.0f} MiB"
+            cells.append(("—" if s in r else "n/a") if not g else f"{g['seconds']:.2f} s / {g['rss_mb']:.0f} MiB"
                          + (f" ({g['note']})" if g.get("note") else ""))
         lines.append(f"| {s} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -291,10 +292,10 @@ def plot(rows: list[dict], out: Path) -> str:
     except ImportError:
         return ""
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for s in (*STAGES[1:], "eps change"):
+    for i, s in enumerate((*STAGES[1:], "eps change")):
         pts = [(r["n"], r[s]["seconds"]) for r in rows if r.get(s) and r[s]["seconds"] > 0]
         if pts:
-            ax.plot(*zip(*pts), marker="o", label=s)
+            ax.plot(*zip(*pts), marker="osD^v<>"[i % 7], linestyle="-" if i < 10 else "--", label=s)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("tracks")
@@ -356,6 +357,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--stage-timeout", type=float, default=300.0)
+    ap.add_argument("--stages", default=",".join(STAGES), help=f"comma-separated subset of {','.join(STAGES)}")
     ap.add_argument("--extract", type=int, default=0, help="also time extraction of this many clips (0: skip)")
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--rounds", type=int, default=2)
@@ -365,9 +367,11 @@ def main(argv=None) -> int:
               f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}; at start: {load()}.")
     parts = [header, ""]
     if args.sizes:
-        rows, end_load = curves([int(s) for s in args.sizes.split(",") if s], args.stage_timeout)
+        stages = [s for s in args.stages.split(",") if s in STAGES]
+        rows, end_load = curves([int(s) for s in args.sizes.split(",") if s], args.stage_timeout, stages)
         parts += [curves_table(rows, args.stage_timeout), f"At the end of the curves: {end_load}.", ""]
         if args.out:
+            Path(args.out).with_suffix(".json").write_text(json.dumps(rows), encoding="utf-8")
             png = plot(rows, Path(args.out).with_suffix(".png"))
             parts.append(f"Plot: {png}" if png else "No plot: matplotlib is not installed.")
             parts.append("")
