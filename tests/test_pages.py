@@ -110,7 +110,8 @@ def test_train_page_trains_a_tiny_model_and_lists_it(app):
     assert any("No model trained" in i.value for i in at.info)
     epochs = next(n for n in at.number_input if n.key and n.key.endswith(".epochs"))
     epochs.set_value(3)
-    batch = next(n for n in at.number_input if n.key and n.key.endswith(".batch_size"))
+    batch = next(n for n in at.slider if n.key and n.key.endswith(".batch_size"))  # ≤ 22 training rows: a slider
+    assert batch.value == 22 and batch.max == 22
     batch.set_value(8)
     rerun(at)
     next(b for b in at.button if b.key == "train.go").click()
@@ -211,3 +212,24 @@ def test_explore_beta_control_swaps_and_trains_and_colours_by_recon_error(app):
     next(s for s in at.selectbox if s.key == "explore.color").set_value("reconstruction error")
     rerun(at)
     assert not at.exception
+
+
+def test_first_start_makes_the_demo_in_the_main_pane_then_opens_it(monkeypatch, tmp_path):
+    """A fresh workspace: the first run makes the demo corpus (its progress drawn in the main pane,
+    before the sidebar) and the Dataset page opens on it in the same run."""
+    from streamlit.testing.v1 import AppTest
+
+    from core.datasets import list_datasets
+    from core.datasets.demo import demo_is_current
+
+    monkeypatch.setenv("SONGSCAPE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SONGSCAPE_MODELS", str(tmp_path / "models"))
+    for k, v in {**DEMO, "SONGSCAPE_DEMO_TRACKS": "6", "SONGSCAPE_DEMO_SECONDS": "2"}.items():
+        monkeypatch.setenv(k, v)
+    assert list_datasets() == []
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert demo_is_current(n_tracks=6, seconds=2.0, seed=0)
+    assert at.title[0].value == "demo" and metric(at, "Tracks") == "6"
+    assert not at.sidebar.get("progress")  # the sidebar stays for datasets and imports
+    assert all("Welcome" not in t.value for t in at.title)  # the welcome is cleared once the corpus exists
