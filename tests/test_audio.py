@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core.audio import (BRUTE_SEEK_LIMIT_S, DECODERS, audio_format, decoder_chain, load_audio,
-                        probe_duration)
+from core.audio import BRUTE_SEEK_LIMIT_S, DECODERS, audio_format, decoder_chain, load_audio, probe_duration
 from core.errors import AudioDecodeError
 
 SR = 44100
