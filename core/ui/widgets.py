@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from typing import Any, Mapping
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
