@@ -10,7 +10,7 @@ mixes the channels down to mono right away (column adds: ``mean(axis=1)`` on an 
     miniaudio   miniaudio (minimp3, dr_flac, dr_wav,  MP3, FLAC, WAV, Ogg Vorbis    FLAC, WAV, Vorbis; MP3 decodes
                 stb_vorbis)                                                         from the start to the offset
     soundfile   libsndfile (mpg123, libFLAC,          everything libsndfile opens   yes
-                libvorbis, libopus)                   (Opus needs libsndfile ≥ 1.2)
+                libvorbis, libopus)                   (Opus: libsndfile ≥ 1.0.29)
     librosa     librosa.load (soundfile, then         whatever audioread's backend  no
                 audioread: needs ffmpeg)              decodes (e.g. M4A/AAC)
 
@@ -338,11 +338,20 @@ def _failure(path: Path, fmt: AudioFormat, reasons: list[str]) -> AudioDecodeErr
     if found is None and fmt.name != "M4A":
         return AudioDecodeError(f"{path}: not readable as audio: no {fmt.name} or other known audio header (first "
                                 f"bytes {head[:8].hex(' ')}; {tried}). Replace it with the audio file or remove it.")
-    if fmt.name == "Opus" and not reasons:
-        return AudioDecodeError(f"{path}: Opus needs libsndfile ≥ 1.2 with Opus (soundfile's wheels have it). "
-                                "Update soundfile or convert the file to OGG Vorbis/FLAC.")
+    if fmt.name == "Opus" and not _sf_reads_opus():
+        return AudioDecodeError(f"{path}: this libsndfile cannot decode Opus (needs ≥ 1.0.29 built with Opus, as in "
+                                "soundfile's wheels). Update soundfile or convert the file to OGG Vorbis/FLAC.")
     return AudioDecodeError(f"{path}: truncated or damaged {found or fmt.name} file ({tried}). Re-export or "
                             "re-download it, convert it to WAV/FLAC/OGG, or remove it.")
+
+
+def _sf_reads_opus() -> bool:
+    try:
+        import soundfile as sf
+
+        return "OPUS" in sf.available_subtypes("OGG")
+    except Exception:  # noqa: BLE001 - soundfile missing
+        return False
 
 
 def _check_file(path: Path) -> None:

@@ -220,3 +220,10 @@ def test_vbr_mp3_without_its_xing_header_decodes_to_the_end(tmp_path):
     assert len(tail) == int(0.4 * SR)
     i = int(round(off * SR))
     assert np.abs(tail[100:-100] - full[i:i + len(tail)][100:-100]).max() < 0.02
+
+
+def test_a_damaged_opus_file_is_named_as_such(clips, tmp_path):
+    cut = tmp_path / "cut.opus"
+    cut.write_bytes(clips["opus"].read_bytes()[:200])
+    msg = _one_line_error(cut)
+    assert "truncated or damaged Ogg" in msg
