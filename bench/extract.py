@@ -299,7 +299,7 @@ def main(argv=None) -> int:
                 env.update(extra_env, PYTHONPATH=root)
                 cmd = [sys.executable, str(Path(__file__).resolve()), "--child", v, "--clips", str(data), "--n", str(args.n),
                        "--format", args.format, "--seconds", str(args.seconds), "--jobs", str(args.jobs),
-                       "--root", root] + (["--breakdown"] if r == args.rounds - 1 else [])
+                       "--root", root, "--breakdown"]
                 out = subprocess.run(cmd, env=env, capture_output=True, text=True)
                 if out.returncode:
                     raise SystemExit(f"variant {v} failed:\n{out.stderr[-3000:]}")
@@ -312,7 +312,7 @@ def main(argv=None) -> int:
         rows = []
         for v, rs in results.items():
             floor_rate, full_rate = args.n / min(x["floor"] for x in rs), args.n / min(x["full"] for x in rs)
-            bd = rs[-1]["breakdown"]
+            bd = min(rs, key=lambda x: x["load"])["breakdown"]  # CPU figures from the quietest round
             loads = [x["load"] for x in rs]
             floor_cpu, full_cpu = bd["decode"] + bd["stft"], bd["decode"] + bd["features"]
             print(f"[{v}] CPU per clip, one thread: decode + resample {bd['decode']:.1f} ms, STFT {bd['stft']:.1f} ms, "
