@@ -79,3 +79,28 @@ def test_named_run_is_listed_at_once_with_its_outcome_and_scaling(train_page):
     assert any(c.value.startswith("Input scaling:") for c in at.caption)
     chart = at.get("plotly_chart")[-1].proto.spec
     assert '"KL divergence"' in chart and '"yaxis2"' in chart  # KL on its own axis
+
+
+def test_cancelled_and_preset_models_are_marked_and_listed_apart(train_page):
+    from core.training import PRESETS, TrainConfig, list_trained, train_on_dataset
+
+    at = train_page
+    named = next(iter(PRESETS))  # what the Train page names a model trained from a preset
+    mine = train_on_dataset(dataset="demo", model="mlp_vae", name="mine",
+                            config=TrainConfig(epochs=2, batch_size=5, seed=0))
+    stopped = train_on_dataset(dataset="demo", model="mlp_vae", name=named,
+                               config=TrainConfig(epochs=5, batch_size=5, seed=1), cancel=lambda: True)
+    assert stopped.status == "cancelled" and mine.status == "finished"
+    at.session_state["train_outcome"] = ("cancelled", {"what": f"'{named}'", "epochs": 1, "asked": 5,
+                                                       "seconds": 0.1, "device": "cpu", "best": ""})
+    at.session_state["dataset_name"] = "demo"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(w.value.startswith("Cancelled after epoch 1/5") for w in at.warning)
+    groups = [m.value for m in at.markdown if m.value.startswith("**") and m.value.endswith(")")]
+    assert groups == ["**Your models** (1)", "**Trained from report presets** (1)"]
+    yours, presets = at.dataframe[-2].value, at.dataframe[-1].value
+    assert yours["name"].tolist() == ["mine"] and presets["status"].tolist() == ["cancelled"]
+    pick = at.selectbox(key="train.table.pick")
+    assert pick.format_func(stopped.model_id).endswith(", cancelled)")
+    assert len(list_trained(dataset="demo")) == 2

@@ -297,7 +297,7 @@ def model_table(ds) -> None:
         st.info("No model trained on this dataset yet. Pick a model above and press **Train**.")
         return
     df = df.sort_values("created", ascending=False, na_position="last")
-    preset_rows = df["name"].map(from_preset)
+    preset_rows = df["name"].map(from_preset).astype(bool)
     config = {"status": st.column_config.TextColumn("status", help="finished, early-stopped or cancelled "
                                                     "(a cancelled model keeps its best weights so far)"),
               "input_scaling": st.column_config.TextColumn("input scaling", help="standard: inputs z-scored "
