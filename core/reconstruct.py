@@ -211,7 +211,8 @@ def traversal_figure(decoded: Sequence[np.ndarray], offsets: Sequence[float], *,
                                      coloraxis="coloraxis", hovertemplate="frame %{x}, band %{y}: %{z}<extra></extra>"),
                           row=1, col=i)
         fig.update_layout(coloraxis=dict(colorscale="Magma", cmin=lo, cmax=hi, colorbar=dict(title="value", thickness=12)))
-        fig.update_xaxes(title_text="frame", showticklabels=False)
+        fig.update_xaxes(showticklabels=False)
+        fig.update_xaxes(title_text="time →", row=1, col=(len(arrs) + 1) // 2)
         fig.update_yaxes(title_text="mel band", row=1, col=1)
     else:
         fig = go.Figure()
@@ -219,7 +220,7 @@ def traversal_figure(decoded: Sequence[np.ndarray], offsets: Sequence[float], *,
             fig.add_scatter(y=np.round(a.reshape(-1), FIGURE_DECIMALS), name=t, mode="lines",
                             line=dict(color=viz.PALETTE[i % len(viz.PALETTE)]))
         fig.update_layout(xaxis_title="feature", yaxis_title="value")
-    fig.update_layout(template=viz.TEMPLATE, height=height, margin=dict(l=50, r=20, t=50, b=30),
+    fig.update_layout(template=viz.TEMPLATE, height=height, margin=dict(l=50, r=20, t=70, b=30),
                       title=f"Latent traversal along z{dim}")
     return fig
 
