@@ -103,6 +103,22 @@ def test_dataset_search_picks_the_first_match_and_player_and_lyrics_follow(app):
     assert any(tx.value == (other["lyrics"] or "(no lyrics: instrumental or unknown)") for tx in at.text)
 
 
+def test_dataset_extract_all_draws_one_progress_bar(app):
+    from core.features import default_features
+
+    at = app
+    at.run()
+    at.button(key="extract.all").click()
+    rerun(at)
+    bars = at.main.get("progress")
+    assert len(bars) == 1 and "ready in" in bars[0].proto.text  # one bar for the whole pass, not one per feature
+    from core.datasets import load_dataset
+
+    table = at.dataframe[-1].value
+    assert set(table["feature"]) == set(default_features(load_dataset("demo")))
+    assert table["valid"].max() == 24 and table["valid"].min() == 18  # lyrics features: the 18 sung tracks
+
+
 def test_train_page_trains_a_tiny_model_and_lists_it(app):
     from core.training import list_trained
 
