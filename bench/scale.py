@@ -5,7 +5,8 @@
 
 Curves (``--sizes``): every step runs in its own child process, so its wall time and its peak RSS
 (``resource.getrusage``, including the ~interpreter + numpy + scikit-learn baseline, which is reported
-as "imports") are its own. A step that does not finish in ``--stage-timeout`` seconds is reported as such.
+as "imports") are its own; "(+x)" is the peak's growth during the timed part, after the inputs were made.
+A step that does not finish in ``--stage-timeout`` seconds is reported as such.
 
   write      an 80-D feature of n tracks (8 Gaussian blobs) written through the feature writer
              (core.features.extract: blocks of 4,096 rows streamed into a memory-mapped .npy), read back
@@ -145,6 +146,7 @@ def step(stage: str, n: int) -> dict:
     if stage in ("write", "pca", "pca baseline"):
         ds = make_dataset(n)
     X = blobs(n, D_EMBED) if stage in ("umap", "kmeans", "dbscan", "hdbscan", "gmm", "metrics", "k change") else None
+    before = rss_mb()  # after the inputs exist: the step's own memory is the peak above this
     t0 = time.perf_counter()
     if stage == "write":
         from core.features import get_features
@@ -161,8 +163,8 @@ def step(stage: str, n: int) -> dict:
         rep = build_representation(ds, {"kind": "pca", "params": {"feature": "synthetic80", "n_components": 32}})
         note = f"explained variance {rep.meta['explained_variance']:.2f}"
     elif stage == "pca baseline":
-        from core.features.extract import GROUPS, group_dir
         from core.features import FeatureConfig
+        from core.features.extract import GROUPS, group_dir
         from core.represent import pca_reduce
 
         path = group_dir(ds, GROUPS.get("synthetic").fingerprint(ds, FeatureConfig())) / "synthetic80.npy"
@@ -202,7 +204,7 @@ def step(stage: str, n: int) -> dict:
         t0 = time.perf_counter()
         res = run_clustering(X, algorithm="kmeans", params={"n_clusters": BLOBS + 1})
         internal_metrics(X, res.labels, sample_size=2000)
-    return {"seconds": time.perf_counter() - t0, "rss_mb": rss_mb(), "note": note}
+    return {"seconds": time.perf_counter() - t0, "rss_mb": rss_mb(), "rss_before_mb": before, "note": note}
 
 
 def extract_round(variant: str, data: str, jobs: int) -> dict:
@@ -278,6 +280,7 @@ def curves_table(rows: list[dict], timeout: float) -> str:
         for r in rows:
             g = r.get(s)
             cells.append(("—" if s in r else "n/a") if not g else f"{g['seconds']:.2f} s / {g['rss_mb']:.0f} MiB"
+                         + (f" (+{g['rss_mb'] - g['rss_before_mb']:.0f})" if "rss_before_mb" in g else "")
                          + (f" ({g['note']})" if g.get("note") else ""))
         lines.append(f"| {s} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

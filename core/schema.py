@@ -114,7 +114,8 @@ def normalize_tracks(df: pd.DataFrame) -> pd.DataFrame:
             df[col] = df[col].fillna(fill)
     df["segment"] = df["segment"].astype(int)
     if "track_id" not in df.columns:
-        df["track_id"] = [stable_id(s, p, o, seg) for s, p, o, seg in zip(df["source"], df["path"], df["offset_s"], df["segment"])]
+        df["track_id"] = [stable_id(s, p, o, seg)
+                          for s, p, o, seg in zip(df["source"], df["path"], df["offset_s"], df["segment"])]
     df["track_id"] = df["track_id"].astype(str)
     ordered = [c for c in CORE_COLUMNS if c in df.columns] + [c for c in df.columns if c not in CORE_COLUMNS]
     return df[ordered].reset_index(drop=True)

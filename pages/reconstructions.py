@@ -16,7 +16,7 @@ from core.ui import keys
 from core.ui.explore import trained_models
 from core.ui.guards import require, require_dataset
 from core.ui.train import history_chart, model_labels
-from core.ui.widgets import play_track, plain
+from core.ui.widgets import plain, play_track
 
 ds = require_dataset()
 st.title("Reconstructions")

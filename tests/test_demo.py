@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 
 from core.audio import SAMPLE_RATE, load_audio
-from core.datasets import DEMO_NAME, datasets_dir, list_datasets, load_dataset
-from core.datasets import demo
+from core.datasets import DEMO_NAME, datasets_dir, demo, list_datasets, load_dataset
 from core.datasets.demo import corpus as demo_corpus
 from core.errors import ParameterError
 

@@ -382,9 +382,7 @@ def test_preset_runs_and_fills_its_tables(fake, preset_id):
 
 
 def test_preset_hyperparameters_reach_training(fake):
-    from core.presets import run_preset
-
-    from core.presets import get_preset
+    from core.presets import get_preset, run_preset
 
     grid = get_preset("report-001").grid(make_dataset(), seeds=(0,))
     hyb_spec = next(e.train for e in grid.entries() if e.train is not None and e.train.model == "hybrid_vae")

@@ -10,8 +10,18 @@ from sklearn.datasets import make_blobs
 
 from core.cluster import ClusterResult, run_clustering
 from core.errors import ParameterError
-from core.metrics import (evaluate, external_metrics, hungarian_accuracy, internal_metrics, k_distance, k_selection,
-                          majority_share, purity, suggest_eps, suggest_k)
+from core.metrics import (
+    evaluate,
+    external_metrics,
+    hungarian_accuracy,
+    internal_metrics,
+    k_distance,
+    k_selection,
+    majority_share,
+    purity,
+    suggest_eps,
+    suggest_k,
+)
 
 
 def result_of(labels, algorithm="manual") -> ClusterResult:

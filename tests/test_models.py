@@ -155,7 +155,6 @@ def test_save_load_gives_identical_outputs(name, tmp_path):
 
 @pytest.mark.parametrize("name", ALL)
 def test_trained_artifact_loads_to_identical_latents(name):
-    from core import training
 
     res = fit(name, epochs=2)
     inputs, masks, cond, _ = blobs(name)

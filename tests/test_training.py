@@ -12,11 +12,22 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from core import artifacts, training  # noqa: E402
+from core import artifacts  # noqa: E402
 from core.errors import ArtifactError, ParameterError  # noqa: E402
 from core.training import (  # noqa: E402
-    PRESETS, TrainConfig, beta_at, decode_latent, delete_trained, latents, list_trained, load_trained, preset,
-    recon_error, reconstruct, select_device, train,
+    PRESETS,
+    TrainConfig,
+    beta_at,
+    decode_latent,
+    delete_trained,
+    latents,
+    list_trained,
+    load_trained,
+    preset,
+    recon_error,
+    reconstruct,
+    select_device,
+    train,
 )
 
 
@@ -186,7 +197,6 @@ def test_half_written_artifact_is_ignored():
     res = quick(epochs=1)
     (res.artifact_dir / ".complete").unlink()
     assert res.model_id not in list_trained()["model_id"].tolist()
-    from core import training
 
     __import__("core.cache").cache.CACHE.clear_memory("model")
     with pytest.raises(ArtifactError):
@@ -298,7 +308,8 @@ def _fake_dataset(monkeypatch, n=30):
     from core import features as F
     from core.datasets import ImportResult, save_dataset
 
-    tracks = pd.DataFrame({"track_id": [f"id{i}" for i in range(n)], "title": [f"t{i}" for i in range(n)], "language": (["english", "bangla"] * n)[:n],
+    tracks = pd.DataFrame({"track_id": [f"id{i}" for i in range(n)], "title": [f"t{i}" for i in range(n)],
+                           "language": (["english", "bangla"] * n)[:n],
                            "genre": ["pop"] * n, "lyrics": ["" if i % 3 == 0 else "la la" for i in range(n)]})
     tracks.loc[7, "language"] = ""
     save_dataset("toy", ImportResult(tracks=tracks))

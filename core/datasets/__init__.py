@@ -85,7 +85,8 @@ def tracks_fingerprint(tracks: pd.DataFrame) -> str:
 
 def check_name(name: str) -> str:
     if not isinstance(name, str) or not _NAME_RE.match(name or ""):
-        raise ParameterError("name", value=name, expected="1-64 letters, digits, '_', '-' or '.', starting with a letter or digit")
+        raise ParameterError("name", value=name, expected=(
+            "1-64 letters, digits, '_', '-' or '.', starting with a letter or digit"))
     return name
 
 

@@ -32,8 +32,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from core.audio import AUDIO_EXTENSIONS
-from core.datasets import (DEMO_NAME, IMPORTERS, Dataset, ImportResult, check_name, check_new_name,
-                           default_label_columns, save_dataset)
+from core.datasets import (
+    DEMO_NAME,
+    IMPORTERS,
+    Dataset,
+    ImportResult,
+    check_name,
+    check_new_name,
+    default_label_columns,
+    save_dataset,
+)
 from core.datasets import folder as _folder  # noqa: F401 - registers "folder"
 from core.datasets import gtzan as _gtzan  # noqa: F401 - registers "gtzan"
 from core.datasets import jamendo as _jamendo  # noqa: F401 - registers "jamendo"

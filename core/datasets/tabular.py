@@ -28,8 +28,7 @@ import numpy as np
 import pandas as pd
 
 from core.datasets import IMPORTERS, ImportResult, SkippedItem
-from core.datasets.folder import (_sniff_delimiter, csv_header, read_csv_table, reserved_rename, root_csvs,
-                                 utf16_encoding)
+from core.datasets.folder import _sniff_delimiter, csv_header, read_csv_table, reserved_rename, root_csvs, utf16_encoding
 from core.errors import SchemaError
 from core.schema import CORE_COLUMNS, _norm, coerce_numeric, match_columns, stable_id
 

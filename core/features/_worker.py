@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+
 from core.features import spectral
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",

@@ -43,10 +43,9 @@ from core.config import workspace
 from core.errors import ArtifactError, SchemaError
 from core.features import _worker
 from core.features.base import FEATURES, FEATURES_VERSION, FeatureConfig, FeatureSet
-from core.features.rows import (  # noqa: F401 - re-exported: the pass every audio group runs
-    FeatureExtractionError, GroupResult, make_pool, run_rows)
+from core.features.rows import FeatureExtractionError, GroupResult, make_pool, run_rows  # noqa: F401 - re-exported: the pass every audio group runs
 from core.hashing import fingerprint
-from core.progress import no_progress, never_cancel
+from core.progress import never_cancel, no_progress
 from core.registry import Registry
 
 GROUPS: Registry = Registry("feature group")

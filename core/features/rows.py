@@ -20,7 +20,7 @@ import numpy as np
 from core.errors import ArtifactError
 from core.features import _worker
 from core.features.base import FeatureConfig
-from core.progress import Cancelled, no_progress, never_cancel
+from core.progress import Cancelled, never_cancel, no_progress
 
 
 @dataclass

@@ -467,8 +467,8 @@ def compute_frames(y: np.ndarray, *, config: SpectralConfig | None = None) -> di
     Keys: mfcc (n_mfcc, T), logmel_db (n_mels, T) [dB re 1.0, top_db-clipped], chroma (n_chroma, T),
     contrast (bands + 1, T), centroid/bandwidth/rolloff/flatness/rms/zcr/onset (T,).
     """
-    import scipy.fft
     import librosa
+    import scipy.fft
 
     cfg = config or SpectralConfig()
     y = np.asarray(y, dtype=np.float32)

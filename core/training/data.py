@@ -85,7 +85,8 @@ def dataset_inputs(spec, ds, feats: Mapping[str, str], cond_column, cond_classes
             raise ParameterError("cond_column", value=cond_column, expected="a label column such as 'language' or 'genre'",
                                  fix=f"'{spec.name}' is conditional; pass cond_column=.")
         if cond_column not in ds.tracks.columns:
-            raise ParameterError("cond_column", value=cond_column, expected=f"a column of the track table {list(ds.tracks.columns)}")
+            raise ParameterError("cond_column", value=cond_column,
+                                 expected=f"a column of the track table {list(ds.tracks.columns)}")
         labels = ds.tracks[cond_column].astype(str).str.strip().to_numpy()
         present = labels != ""
         classes = list(cond_classes) if cond_classes is not None else sorted(set(labels[present]))

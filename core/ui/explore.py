@@ -20,10 +20,27 @@ import streamlit as st
 
 from core import viz
 from core.errors import SongscapeError
-from core.explore import (UNSUPPORTED_ROLES, beta_label, beta_members, cluster_names, clusterer_table, contingency,
-                          feature_dims, feature_extracted, feature_options, k_below_classes, model_families,
-                          model_table, nearest_neighbors, preset_model_ids, representation_table, search_mask,
-                          spec_uses_lyrics, top_tag_labels, typical_tracks)
+from core.explore import (
+    UNSUPPORTED_ROLES,
+    beta_label,
+    beta_members,
+    cluster_names,
+    clusterer_table,
+    contingency,
+    feature_dims,
+    feature_extracted,
+    feature_options,
+    k_below_classes,
+    model_families,
+    model_table,
+    nearest_neighbors,
+    preset_model_ids,
+    representation_table,
+    search_mask,
+    spec_uses_lyrics,
+    top_tag_labels,
+    typical_tracks,
+)
 from core.ui import data, keys
 from core.ui.widgets import ProgressReporter, param_widgets, plain, play_track, show_warnings
 
@@ -347,7 +364,8 @@ def metric_row(report, *, ds=None, spec: dict | None = None, models: pd.DataFram
                          "Hungarian accuracy": vals.get(f"accuracy_{c}"), "majority share": vals.get(f"majority_share_{c}")})
         st.dataframe(pd.DataFrame(rows).round(4), hide_index=True, width="stretch")
         st.caption("Noise points count as their own cluster in the external metrics; tracks without this "
-                   "representation are left out." + (f" Silhouette on a seeded sample of {int(vals['silhouette_sampled'])} tracks."
+                   "representation are left out."
+                   + (f" Silhouette on a seeded sample of {int(vals['silhouette_sampled'])} tracks."
                                                      if vals.get("silhouette_sampled") else ""))
     if derived and "language" in ext:
         st.caption("The language labels of this dataset were detected from the lyrics: a derived label, not "

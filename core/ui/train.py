@@ -110,7 +110,8 @@ def feature_pickers(ds, model: str, pre: dict) -> tuple[dict, str | None]:
             st.stop()
         want = pre.get("cond_column")
         cond = st.selectbox("Condition on", labels, index=labels.index(want) if want in labels else 0, key="train.cond",
-                            help="Results of this model are marked as using this label: its external metrics are not unsupervised.")
+                            help="Results of this model are marked as using this label: "
+                                 "its external metrics are not unsupervised.")
     return chosen, cond
 
 

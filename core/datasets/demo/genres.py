@@ -13,8 +13,27 @@ from typing import Callable
 import numpy as np
 
 from core.audio import SAMPLE_RATE
-from core.datasets.demo.synth import (clap, crash, env, epiano, filt, gate, hand_drum, hat, kick, midi_hz, place,
-                                      pluck, ride, saw, shaker, sine, snare, square, supersaw)
+from core.datasets.demo.synth import (
+    clap,
+    crash,
+    env,
+    epiano,
+    filt,
+    gate,
+    hand_drum,
+    hat,
+    kick,
+    midi_hz,
+    place,
+    pluck,
+    ride,
+    saw,
+    shaker,
+    sine,
+    snare,
+    square,
+    supersaw,
+)
 from core.registry import Registry
 
 # --------------------------------------------------------------------------- music theory

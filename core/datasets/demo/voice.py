@@ -15,6 +15,7 @@ import numpy as np
 from core.audio import SAMPLE_RATE
 from core.errors import SongscapeError
 
+
 class _Espeak:
     """Per-process binding of espeakng-loader's libespeak-ng (synchronous mode, callback collects int16)."""
 
