@@ -86,7 +86,8 @@ def test_shared_stft_matches_librosa_separate_calls():
 def test_contrast_vectorized_matches_librosa_on_silence_and_noise():
     import librosa
 
-    from core.features.spectral import spectral_contrast_tf, stft_magnitude
+    from core.features.descriptors import spectral_contrast_tf
+    from core.features.stft import stft_magnitude
 
     y = np.concatenate([np.zeros(SR, np.float32), 0.1 * np.random.default_rng(1).standard_normal(SR).astype(np.float32)])
     S = stft_magnitude(y)

@@ -29,16 +29,37 @@ Log-mel normalization (``logmel``): dB relative to the clip's loudest mel bin, c
 
 Summary statistics (``*_stats``) are computed over the frames that cover real audio only (padding
 frames of a clip shorter than ``clip_s`` are excluded).
+
+This module holds the config, the one pass (``compute_frames``), the per-clip bundle and the log-mel
+helpers; the framing, |STFT| blocks and filterbanks are in ``core.features.stft``, the per-frame
+descriptors (contrast, rolloff, zero-crossing rate, tempo) in ``core.features.descriptors``.
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from core.errors import ParameterError
+from core.features.descriptors import (
+    block_sums,
+    contrast_band_bins,
+    contrast_peaks,
+    moment_matrix,
+    rolloff_from_sums,
+    tempo_bpm,
+    zero_crossing_rate,
+)
+from core.features.stft import (
+    chroma_basis,
+    fft_freqs,
+    mel_power_tf,
+    pool_frames,
+    power_to_db,
+    stft_blocks,
+    stft_magnitude,
+)
 
 SPECTRAL_STATS_COLUMNS = (
     "centroid_mean", "bandwidth_mean", "rolloff_mean", "flatness_mean", "rms_mean", "zcr_mean", "onset_mean",
@@ -138,327 +159,6 @@ class SpectralConfig:
                 "mfcc_frames_normalization": "none (MFCC of dB log-mel; standardize per coefficient downstream)"}
 
 
-# ---------------------------------------------------------------- cached filterbanks (per process)
-
-@functools.lru_cache(maxsize=8)
-def _window(n_fft: int) -> np.ndarray:
-    import scipy.signal
-
-    return scipy.signal.get_window("hann", n_fft, fftbins=True).astype(np.float32)
-
-
-@functools.lru_cache(maxsize=8)
-def mel_basis(*, sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float | None) -> np.ndarray:
-    """Slaney mel filterbank, float32 (n_mels, 1 + n_fft // 2) — librosa.filters.mel."""
-    import librosa
-
-    return librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax).astype(np.float32)
-
-
-@functools.lru_cache(maxsize=8)
-def _chroma_basis(sr: int, n_fft: int, tuning: float, n_chroma: int) -> np.ndarray:
-    import librosa
-
-    return librosa.filters.chroma(sr=sr, n_fft=n_fft, tuning=tuning, n_chroma=n_chroma).astype(np.float32)
-
-
-@functools.lru_cache(maxsize=8)
-def _freq(sr: int, n_fft: int) -> np.ndarray:
-    return np.fft.rfftfreq(n_fft, 1.0 / sr)
-
-
-@functools.lru_cache(maxsize=8)
-def _mel_blocks(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float | None, group: int = 8) -> tuple:
-    """The mel filterbank as (k0, k1, lo, hi, W[lo:hi, k0:k1]) blocks of ``group`` filters.
-
-    Slaney filters are non-zero only on a narrow band of bins, so P[:, lo:hi] @ W per block does ~8×
-    fewer flops than the dense product (and gives the same sums: only exact zeros are skipped).
-    """
-    mel = mel_basis(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)
-    out = []
-    for k0 in range(0, n_mels, group):
-        k1 = min(n_mels, k0 + group)
-        nz = np.flatnonzero(np.any(mel[k0:k1] != 0, axis=0))
-        lo, hi = (int(nz[0]), int(nz[-1]) + 1) if nz.size else (0, 1)
-        out.append((k0, k1, lo, hi, np.ascontiguousarray(mel[k0:k1, lo:hi].T)))
-    return tuple(out)
-
-
-def mel_power_tf(P_tf: np.ndarray, *, sr: int, n_fft: int, n_mels: int, fmin: float = 0.0,
-                 fmax: float | None = None, out: np.ndarray | None = None) -> np.ndarray:
-    """Mel power, time-major: P_tf (T, F) power spectrum → (T, n_mels) == (mel_basis @ P_tf.T).T."""
-    if out is None:
-        out = np.empty((P_tf.shape[0], n_mels), dtype=np.float32)
-    for k0, k1, lo, hi, W in _mel_blocks(sr, n_fft, n_mels, fmin, fmax):
-        np.matmul(P_tf[:, lo:hi], W, out=out[:, k0:k1])
-    return out
-
-
-@functools.lru_cache(maxsize=8)
-def _contrast_bands(sr: int, n_fft: int, fmin: float, n_bands: int, quantile: float) -> tuple:
-    """(start, stop, idx) per band, reproducing librosa.feature.spectral_contrast's band selection."""
-    freq = np.fft.rfftfreq(n_fft, 1.0 / sr)
-    octa = np.zeros(n_bands + 2)
-    octa[1:] = fmin * (2.0 ** np.arange(0, n_bands + 1))
-    out = []
-    for k, (f_low, f_high) in enumerate(zip(octa[:-1], octa[1:])):
-        band = np.logical_and(freq >= f_low, freq <= f_high)
-        idx = np.flatnonzero(band)
-        if k > 0:
-            band[idx[0] - 1] = True
-        if k == n_bands:
-            band[idx[-1] + 1:] = True
-        sel = np.flatnonzero(band)
-        start, stop = int(sel[0]), int(sel[-1]) + 1
-        q = int(max(np.rint(quantile * band.sum()), 1))
-        if k < n_bands:
-            stop -= 1  # librosa drops the last bin of every band but the top one
-        out.append((start, stop, q))
-    return tuple(out)
-
-
-# ---------------------------------------------------------------- building blocks
-
-def _frames(y: np.ndarray, n_fft: int, hop_length: int) -> np.ndarray:
-    """Centred, zero-padded frames as a strided view (no copy of the frames). (n,) → (T, n_fft)."""
-    pad = n_fft // 2
-    yp = np.zeros(len(y) + 2 * pad, dtype=np.float32)
-    yp[pad:pad + len(y)] = y
-    return np.lib.stride_tricks.sliding_window_view(yp, n_fft)[::hop_length]
-
-
-_BLOCK = 128  # frames per block: the block's frames, spectrum and temporaries stay in the 1-MB L2 cache
-
-
-def _stft_blocks(y: np.ndarray, *, n_fft: int, hop_length: int):
-    """Yield (start, stop, |STFT| block (k, F) float32) over blocks of ``_BLOCK`` frames."""
-    import scipy.fft
-
-    frames = _frames(np.asarray(y, dtype=np.float32), n_fft, hop_length)
-    win = _window(n_fft)
-    buf = np.empty((_BLOCK, n_fft), dtype=np.float32)
-    t = frames.shape[0]
-    for a in range(0, t, _BLOCK):
-        b = min(t, a + _BLOCK)
-        np.multiply(frames[a:b], win, out=buf[: b - a])
-        yield a, b, np.abs(scipy.fft.rfft(buf[: b - a], axis=-1, workers=1))
-
-
-def stft_magnitude(y: np.ndarray, *, n_fft: int = 2048, hop_length: int = 512) -> np.ndarray:
-    """|STFT| in float32, TIME-major. y (n,) → (1 + n // hop_length, 1 + n_fft // 2).
-
-    Same framing as ``librosa.stft(y, center=True, pad_mode="constant")`` (transposed), computed in
-    blocks of 64 frames so each block's FFT input and output stay in cache (~2× faster than one
-    big rfft on this machine).
-    """
-    y = np.asarray(y, dtype=np.float32)
-    out = np.empty((1 + len(y) // hop_length, n_fft // 2 + 1), dtype=np.float32)
-    for a, b, blk in _stft_blocks(y, n_fft=n_fft, hop_length=hop_length):
-        out[a:b] = blk
-    return out
-
-
-def pool_frames(x: np.ndarray, *, pool: int, length: int) -> np.ndarray:
-    """Average-pool the last axis by ``pool`` frames, then zero-pad / trim to ``length``.
-
-    x (..., T) → (..., length). The last partial window averages the frames it has.
-    """
-    t = x.shape[-1]
-    n_full = t // pool
-    parts = []
-    if n_full:
-        acc = np.array(x[..., 0: n_full * pool: pool], dtype=np.float64)   # strided adds: fast for small pools
-        for j in range(1, pool):
-            acc += x[..., j: n_full * pool: pool]
-        parts.append(acc / pool)
-    if t % pool:
-        parts.append(x[..., n_full * pool:].mean(axis=-1, keepdims=True))
-    out = np.concatenate(parts, axis=-1) if parts else np.zeros((*x.shape[:-1], 0), dtype=x.dtype)
-    if out.shape[-1] >= length:
-        return np.ascontiguousarray(out[..., :length], dtype=np.float32)
-    pad = [(0, 0)] * (out.ndim - 1) + [(0, length - out.shape[-1])]
-    return np.pad(out, pad).astype(np.float32)
-
-
-def _power_to_db(x: np.ndarray, *, top_db: float, amin: float = 1e-10) -> np.ndarray:
-    """librosa.power_to_db(x, ref=1.0, amin=amin, top_db=top_db) (whole-array max)."""
-    db = 10.0 * np.log10(np.maximum(amin, x))
-    if top_db is not None:
-        db = np.maximum(db, db.max() - top_db)
-    return db
-
-
-@functools.lru_cache(maxsize=8)
-def _contrast_plan(bands: tuple) -> tuple:
-    """Group _contrast_bands' output for _contrast_peaks: (runs, sorted).
-
-    runs: (start, stop, offsets, ks) for each run of adjacent single-bin-quantile bands (min/max of
-    each band via one np.minimum/maximum.reduceat call per run: per-row reductions of 18-37 bins cost
-    more in call overhead than in work); sorted: (k, start, stop, mean-of-q weights (q,)) for the rest.
-    """
-    runs, srt, cur = [], [], []
-    for k, (a, b, q) in enumerate(bands):
-        if q == 1:
-            if cur and cur[-1][2] != a:
-                runs.append(cur)
-                cur = []
-            cur.append((k, a, b))
-            continue
-        srt.append((k, a, b, np.full(q, 1.0 / q, dtype=np.float32)))
-    if cur:
-        runs.append(cur)
-    runs = tuple((r[0][1], r[-1][2], np.array([a - r[0][1] for _, a, _ in r], dtype=np.intp),
-                  tuple(k for k, _, _ in r)) for r in runs)
-    return runs, tuple(srt)
-
-
-def _contrast_peaks(S_tf: np.ndarray, bands: tuple, valley: np.ndarray, peak: np.ndarray) -> None:
-    """Fill valley/peak (n_bands + 1, T) with the band quantile means of S_tf (T, F)."""
-    runs, srt_bands = _contrast_plan(bands)
-    for a, b, offsets, ks in runs:
-        sub = S_tf[:, a:b]
-        valley[list(ks)] = np.minimum.reduceat(sub, offsets, axis=1).T
-        peak[list(ks)] = np.maximum.reduceat(sub, offsets, axis=1).T
-    for k, a, b, w in srt_bands:
-        q = len(w)
-        srt = np.sort(S_tf[:, a:b], axis=-1)  # SIMD sort along contiguous rows: faster than partition
-        valley[k] = srt[:, :q] @ w            # mean of the q smallest / largest (a gemv: no per-row overhead)
-        peak[k] = srt[:, -q:] @ w
-
-
-def spectral_contrast_tf(S_tf: np.ndarray, *, sr: int, n_fft: int, fmin: float = 200.0, n_bands: int = 6,
-                         quantile: float = 0.02) -> np.ndarray:
-    """Vectorized librosa.feature.spectral_contrast(S=S_tf.T). S_tf (T, F) magnitude → (n_bands + 1, T).
-
-    Sorts each band along the contiguous frequency axis of the time-major spectrum (numpy's SIMD
-    sort); a band whose quantile covers one bin uses min/max.
-    """
-    import librosa
-
-    t = S_tf.shape[0]
-    valley = np.empty((n_bands + 1, t))
-    peak = np.empty((n_bands + 1, t))
-    _contrast_peaks(S_tf, _contrast_bands(sr, n_fft, fmin, n_bands, quantile), valley, peak)
-    return librosa.power_to_db(peak) - librosa.power_to_db(valley)
-
-
-_ROLL_BLOCK = 32
-
-
-@functools.lru_cache(maxsize=8)
-def _moment_matrix(sr: int, n_fft: int) -> np.ndarray:
-    """(F, 2) float32: columns 1 and f. ``S @ M`` gives Σ|S| and Σf|S| in one matmul."""
-    f = _freq(sr, n_fft)
-    return np.ascontiguousarray(np.stack([np.ones_like(f), f], axis=1), dtype=np.float32)
-
-
-@functools.lru_cache(maxsize=8)
-def _ones(n: int) -> np.ndarray:
-    return np.ones(n, dtype=np.float32)
-
-
-def _block_sums(S_tf: np.ndarray, block: int = _ROLL_BLOCK) -> np.ndarray:
-    """Sums of |S| over consecutive ``block`` bins (the last block holds the remainder). (T, F) → (T, n_blocks)."""
-    t, f = S_tf.shape
-    nfull = f // block
-    full = S_tf[:, : nfull * block].reshape(t, nfull, block) @ _ones(block)   # batched gemv: no per-row overhead
-    if f % block == 0:
-        return full
-    rest = S_tf[:, nfull * block:]
-    return np.concatenate([full, (rest[:, 0] if rest.shape[1] == 1 else rest.sum(axis=1))[:, None]], axis=1)
-
-
-def _rolloff_from_sums(S_tf: np.ndarray, sums: np.ndarray, *, freq: np.ndarray, roll_percent: float,
-                       block: int = _ROLL_BLOCK) -> np.ndarray:
-    """librosa.feature.spectral_rolloff(S=S_tf.T): the first bin where the cumulative magnitude reaches
-    roll_percent of the total. S_tf (T, F), sums (T, n_blocks) per-block sums → (T,) Hz."""
-    t, f = S_tf.shape
-    nfull = f // block
-    cum = np.cumsum(sums, axis=1, dtype=np.float64)
-    thr = roll_percent * cum[:, -1]
-    b = np.argmax(cum >= thr[:, None], axis=1)                 # first block that reaches the threshold
-    rows = np.arange(t)
-    prefix = cum[rows, b - 1]
-    prefix[b == 0] = 0.0
-    if nfull == 0:
-        vals = S_tf.astype(np.float64)
-        last = np.zeros(t, dtype=bool)
-    else:
-        # the block's bins, gathered from a (T, nfull, block) view; a frame whose threshold falls in the
-        # partial last block (b == nfull) reads a full block here and is fixed below
-        vals = S_tf[:, : nfull * block].reshape(t, nfull, block)[rows, np.minimum(b, nfull - 1)].astype(np.float64)
-        last = b >= nfull
-        if last.any():
-            rest = S_tf[last, nfull * block:].astype(np.float64)
-            vals[last] = 0.0
-            vals[last, : rest.shape[1]] = rest
-    j = np.argmax(prefix[:, None] + np.cumsum(vals, axis=1) >= thr[:, None], axis=1)
-    return freq[np.minimum(b * block + j, f - 1)]
-
-
-def _zcr(y: np.ndarray, *, frame_length: int, hop_length: int, n_frames: int) -> np.ndarray:
-    """librosa.feature.zero_crossing_rate(y, frame_length, hop_length, center=True)[0]. (n,) → (T,).
-
-    librosa zeroes |y| <= 1e-10 and compares sign bits, i.e. a sample is "negative" iff y < -1e-10.
-    Edge padding adds no crossings, and a frame's first sample is not counted (pad=False).
-    """
-    n = len(y)
-    pad = frame_length // 2
-    neg = y < -1e-10
-    cy = np.zeros(n, dtype=bool)
-    np.not_equal(neg[1:], neg[:-1], out=cy[1:])
-    starts = np.arange(n_frames) * hop_length
-    first = starts - pad                                   # index into y of each frame's first sample
-    inside = (first >= 0) & (first < n)
-    c_first = np.where(inside, cy[np.clip(first, 0, n - 1)], False)
-    if frame_length % hop_length == 0 and pad % hop_length == 0:
-        r, lead = frame_length // hop_length, pad // hop_length
-        nfull = n // hop_length
-        if hop_length % 8 == 0 and hop_length // 8 <= 255:
-            # 8 booleans per uint64 word; summing <= 255 words per block keeps every byte lane < 256, so
-            # the byte lanes of the word sum hold partial counts: add them up (≈10× faster than count_nonzero)
-            words = cy[: nfull * hop_length].view(np.uint64).reshape(nfull, hop_length // 8).sum(axis=1, dtype=np.uint64)
-            blocks = words.view(np.uint8).reshape(nfull, 8).sum(axis=1, dtype=np.int64)
-        else:
-            blocks = np.count_nonzero(cy[: nfull * hop_length].reshape(nfull, hop_length), axis=1)
-        if n % hop_length:
-            blocks = np.append(blocks, np.count_nonzero(cy[nfull * hop_length:]))
-        nblk = n_frames - 1 + r
-        padded = np.zeros(max(nblk, lead + len(blocks)), dtype=np.int64)
-        padded[lead:lead + len(blocks)] = blocks
-        cs = np.concatenate([[0], np.cumsum(padded)])
-        counts = cs[r:r + n_frames] - cs[:n_frames] - c_first
-    else:
-        c = np.zeros(n + 2 * pad + 1, dtype=np.int64)
-        c[pad:pad + n] = cy
-        cs = np.concatenate([[0], np.cumsum(c)])
-        counts = cs[starts + frame_length] - cs[starts] - c_first
-    return counts.astype(np.float64) / frame_length
-
-
-def _tempo(onset: np.ndarray, *, sr: int, hop_length: int, win_length: int = 384, start_bpm: float = 120.0,
-           max_tempo: float = 320.0) -> float:
-    """Tempo (BPM) from the global autocorrelation of the onset envelope with librosa's prior."""
-    import scipy.fft
-
-    n = len(onset)
-    if n < 4 or not np.any(onset > 0):
-        return 0.0
-    m = scipy.fft.next_fast_len(2 * n)
-    spec = scipy.fft.rfft(onset.astype(np.float64), m)
-    ac = scipy.fft.irfft(spec * np.conj(spec), m)[: min(win_length, n)]
-    if ac[0] <= 0:
-        return 0.0
-    ac = np.maximum(ac / ac[0], 0.0)
-    lags = np.arange(len(ac))
-    with np.errstate(divide="ignore"):
-        bpms = 60.0 * sr / (hop_length * lags.astype(np.float64))
-        logprior = -0.5 * ((np.log2(bpms) - np.log2(start_bpm)) / 1.0) ** 2
-    logprior[0] = -np.inf
-    logprior[bpms > max_tempo] = -np.inf
-    return float(bpms[int(np.argmax(np.log1p(1e6 * ac) + logprior))])
-
-
 # ---------------------------------------------------------------- the one pass
 
 def compute_frames(y: np.ndarray, *, config: SpectralConfig | None = None) -> dict[str, np.ndarray]:
@@ -481,25 +181,25 @@ def compute_frames(y: np.ndarray, *, config: SpectralConfig | None = None) -> di
     m2, cbar = np.empty(t, dtype=np.float32), np.empty(t)                   # Σ(f - c̄)²|S|, c̄ per frame
     psum, pmean, mlog2, edge = (np.empty(t, dtype=np.float32) for _ in range(4))
     rolloff = np.empty(t)
-    cb_t = np.ascontiguousarray(_chroma_basis(cfg.sr, cfg.n_fft, float(cfg.chroma_tuning), cfg.n_chroma).T)
-    bands = _contrast_bands(cfg.sr, cfg.n_fft, cfg.contrast_fmin, cfg.contrast_bands, cfg.contrast_quantile)
-    freq = _freq(cfg.sr, cfg.n_fft)
-    mom = _moment_matrix(cfg.sr, cfg.n_fft)
+    cb_t = np.ascontiguousarray(chroma_basis(cfg.sr, cfg.n_fft, float(cfg.chroma_tuning), cfg.n_chroma).T)
+    bands = contrast_band_bins(cfg.sr, cfg.n_fft, cfg.contrast_fmin, cfg.contrast_bands, cfg.contrast_quantile)
+    freq = fft_freqs(cfg.sr, cfg.n_fft)
+    mom = moment_matrix(cfg.sr, cfg.n_fft)
     n_bins = cfg.n_fft // 2 + 1
     tiny = np.finfo(np.float32).tiny
     # One pass over blocks of frames: everything that needs the spectrum is computed while the block is
     # in cache; the per-frame arithmetic on the resulting (T,) vectors runs once after the loop.
-    for a, b, S in _stft_blocks(y, n_fft=cfg.n_fft, hop_length=cfg.hop_length):   # S: (k, F) magnitude
+    for a, b, S in stft_blocks(y, n_fft=cfg.n_fft, hop_length=cfg.hop_length):   # S: (k, F) magnitude
         P = S * S
         mel_power_tf(P, sr=cfg.sr, n_fft=cfg.n_fft, n_mels=cfg.n_mels, fmin=cfg.fmin, fmax=cfg.fmax, out=mel_t[a:b])
         np.matmul(P, cb_t, out=raw_chroma[a:b])
-        _contrast_peaks(S, bands, valley[:, a:b], peak[:, a:b])
+        contrast_peaks(S, bands, valley[:, a:b], peak[:, a:b])
         np.matmul(S, mom, out=m01[a:b])
         # Σ(f - c)²|S| = Σ(f - c̄)²|S| - (c - c̄)²Σ|S|, c̄ = the block's mean centroid (precise in float32)
         c_blk = float(m01[a:b, 1].sum(dtype=np.float64) / max(m01[a:b, 0].sum(dtype=np.float64), tiny))
         cbar[a:b] = c_blk
         np.matmul(S, ((freq - c_blk) ** 2).astype(np.float32), out=m2[a:b])
-        rolloff[a:b] = _rolloff_from_sums(S, _block_sums(S), freq=freq, roll_percent=cfg.rolloff_percent)
+        rolloff[a:b] = rolloff_from_sums(S, block_sums(S), freq=freq, roll_percent=cfg.rolloff_percent)
         P.sum(axis=1, out=psum[a:b])
         edge[a:b] = 0.5 * P[:, 0] + (0.5 * P[:, -1] if cfg.n_fft % 2 == 0 else 0.0)
         if P.min() < 1e-10:
@@ -515,12 +215,12 @@ def compute_frames(y: np.ndarray, *, config: SpectralConfig | None = None) -> di
     bandwidth = np.sqrt(np.maximum(m2 / den - (centroid - cbar) ** 2 * (m01[:, 0] >= tiny), 0.0))
     flatness = (np.exp2(mlog2 / np.float32(n_bins)) / pmean).astype(np.float64)   # geometric / arithmetic mean
     rms = np.sqrt(np.maximum(2.0 * (psum - edge) / cfg.n_fft ** 2, 0.0)).astype(np.float64)
-    db_t = _power_to_db(mel_t, top_db=cfg.top_db).astype(np.float32)       # (T, n_mels)
+    db_t = power_to_db(mel_t, top_db=cfg.top_db).astype(np.float32)       # (T, n_mels)
     mfcc = scipy.fft.dct(db_t, axis=1, type=2, norm="ortho")[:, : cfg.n_mfcc].T
     mag = raw_chroma.max(axis=1, keepdims=True)                             # librosa.util.normalize(norm=inf)
     chroma = (raw_chroma / np.where(mag < tiny, 1.0, mag)).T
     contrast = librosa.power_to_db(peak) - librosa.power_to_db(valley)
-    zcr = _zcr(y, frame_length=cfg.n_fft, hop_length=cfg.hop_length, n_frames=t)
+    zcr = zero_crossing_rate(y, frame_length=cfg.n_fft, hop_length=cfg.hop_length, n_frames=t)
     onset = librosa.onset.onset_strength(S=db_t.T, sr=cfg.sr, hop_length=cfg.hop_length, n_fft=cfg.n_fft)
     return {"mfcc": np.ascontiguousarray(mfcc, dtype=np.float32), "logmel_db": db_t.T,
             "chroma": np.ascontiguousarray(chroma, dtype=np.float32), "contrast": contrast.astype(np.float32),
@@ -549,7 +249,7 @@ def summarize(frames: dict[str, np.ndarray], *, n_real: int | None = None,
     t = mfcc.shape[1]
     tv = t if n_real is None else int(min(t, max(1, 1 + n_real // cfg.hop_length)))
     spectral = [frames[k][:tv] for k in ("centroid", "bandwidth", "rolloff", "flatness", "rms", "zcr", "onset")]
-    tempo = _tempo(frames["onset"][:tv], sr=cfg.sr, hop_length=cfg.hop_length) if cfg.tempo else 0.0
+    tempo = tempo_bpm(frames["onset"][:tv], sr=cfg.sr, hop_length=cfg.hop_length) if cfg.tempo else 0.0
     stack = np.concatenate([mfcc[: cfg.stack_n_mfcc], chroma, contrast], axis=0)
     return {
         "mfcc_stats": _mean_std(mfcc[:, :tv]),
@@ -601,7 +301,7 @@ def compute_logmel(y: np.ndarray, *, sr: int = 22050, config: SpectralConfig | N
         y = librosa.resample(y, orig_sr=sr, target_sr=cfg.sr)
     S = stft_magnitude(y, n_fft=cfg.n_fft, hop_length=cfg.hop_length)
     mel_t = mel_power_tf(S * S, sr=cfg.sr, n_fft=cfg.n_fft, n_mels=cfg.n_mels, fmin=cfg.fmin, fmax=cfg.fmax)
-    x = normalize_logmel_db(_power_to_db(mel_t, top_db=cfg.top_db), top_db=cfg.top_db).T
+    x = normalize_logmel_db(power_to_db(mel_t, top_db=cfg.top_db), top_db=cfg.top_db).T
     return pool_frames(x, pool=cfg.logmel_pool, length=cfg.logmel_len) if pooled else x
 
 
