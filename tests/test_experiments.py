@@ -17,7 +17,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.experiments.grid import GridSpec, RepEntry, TrainSpec, latent, run_grid, seed_agreement
+from core.experiments.aggregate import seed_agreement
+from core.experiments.grid import run_grid
+from core.experiments.spec import GridSpec, RepEntry, TrainSpec, latent
 from core.hashing import fingerprint
 
 LANG = np.array(["English", "Bangla"] * 12)
@@ -186,7 +188,7 @@ def test_tabular_dataset_baselines_use_tabular(fake):
 
 
 def test_summary_mean_std_hand_checked():
-    from core.experiments.grid import metric_columns, summarize
+    from core.experiments.aggregate import metric_columns, summarize
 
     cols = metric_columns(("language",))
     rows = []

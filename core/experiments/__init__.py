@@ -7,30 +7,23 @@
     `python -m core grid --dataset NAME --preset ID --out DIR [--seeds 0,1,2] [--epochs E]`
 """
 
+from core.experiments.aggregate import metric_columns, seed_agreement, summarize
 from core.experiments.cli import register_cli
 from core.experiments.export import export_grid, footnotes, summary_display
-from core.experiments.grid import (
+from core.experiments.grid import GridResult, cells_dir, run_cell, run_grid, train_for_grid
+from core.experiments.spec import (
     DEFAULT_SEEDS,
     DatasetCaps,
-    GridResult,
     GridSpec,
     RepEntry,
     TrainSpec,
     as_entry,
     baseline_entries,
-    cells_dir,
     dataset_caps,
     latent,
-    metric_columns,
-    params_str,
-    run_cell,
-    run_grid,
-    seed_agreement,
-    summarize,
-    train_for_grid,
 )
 from core.experiments.sweep import beta_sweep
-from core.metrics import active_units
+from core.metrics import active_units, params_str
 
 
 def run_preset(dataset, preset_id, **kwargs):

@@ -37,7 +37,7 @@ def _seeds(text: str) -> tuple[int, ...]:
 
 def load_grid_spec(path: str | Path, *, seeds=None, labels=None, epochs=None, baselines=None):
     """A GridSpec from a YAML or JSON file (see the module docstring); flags given on the command line win."""
-    from core.experiments.grid import GridSpec, RepEntry, TrainSpec
+    from core.experiments.spec import GridSpec, RepEntry, TrainSpec
 
     path = Path(path)
     try:

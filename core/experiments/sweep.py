@@ -8,16 +8,10 @@ import numpy as np
 import pandas as pd
 
 from core.errors import ParameterError
-from core.experiments.grid import (
-    EXTERNAL_METRICS,
-    INTERNAL_METRICS,
-    TrainSpec,
-    dataset_caps,
-    params_str,
-    run_cell,
-    train_for_grid,
-)
-from core.metrics import active_units
+from core.experiments.aggregate import EXTERNAL_METRICS, INTERNAL_METRICS
+from core.experiments.grid import run_cell, train_for_grid
+from core.experiments.spec import TrainSpec, dataset_caps
+from core.metrics import active_units, params_str
 from core.progress import CancelFn, Cancelled, ProgressFn, never_cancel, no_progress
 
 

@@ -23,17 +23,16 @@ import numpy as np
 import pandas as pd
 
 from core.errors import ParameterError
-from core.experiments.grid import (  # noqa: F401  (re-exported for the report modules)
+from core.experiments.aggregate import lookup
+from core.experiments.grid import GridResult, run_grid
+from core.experiments.spec import (  # noqa: F401  (re-exported for the report modules)
     DEFAULT_SEEDS,
     DatasetCaps,
-    GridResult,
     GridSpec,
     RepEntry,
     TrainSpec,
     dataset_caps,
     latent,
-    lookup,
-    run_grid,
 )
 from core.registry import Registry
 

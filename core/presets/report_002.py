@@ -6,7 +6,7 @@ Where the report leaves a setting open, the choice made here is written in the t
 
 from __future__ import annotations
 
-from core.experiments.grid import DatasetCaps, RepEntry, TrainSpec, latent
+from core.experiments.spec import DatasetCaps, RepEntry, TrainSpec, latent
 from core.presets.base import (
     AG,
     CH,
