@@ -13,7 +13,7 @@ from core.audio import SAMPLE_RATE, to_wav_bytes
 from core.errors import SongscapeError
 from core.reconstruct import GRIFFIN_LIM_ITERS, reconstruction_audio, reconstructions, traversal, traversal_figure
 from core.ui import keys
-from core.ui.explore import trained_models
+from core.ui.explore_labels import trained_models
 from core.ui.guards import require, require_dataset
 from core.ui.train import history_chart, model_labels
 from core.ui.widgets import plain, play_track
