@@ -78,8 +78,13 @@ class LocalExecutor:
         stop = stop or (lambda: False)
         jobs = min(self.jobs, len(items))
         if jobs <= 1:
+            # one BLAS thread, as in every worker: a feature's bits do not depend on where it was computed
+            from threadpoolctl import threadpool_limits
+
             for i, args in enumerate(items):
-                yield i, fn(*args)
+                with threadpool_limits(1):
+                    out = fn(*args)
+                yield i, out
                 if stop():
                     return
             return
