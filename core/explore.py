@@ -183,6 +183,17 @@ def clusterer_table(algorithm: str, *, n: int) -> dict:
             for name, p in spec.params.items() if name != "random_state"}
 
 
+def auto_params(algorithm: str) -> tuple[str, ...]:
+    """The parameters a clusterer can take as "auto" (what its ``suggest`` fills), asked on a small probe."""
+    from core.cluster import CLUSTERERS
+
+    spec = CLUSTERERS.get(algorithm)
+    if spec.suggest is None:
+        return ()
+    probe = np.random.default_rng(0).normal(size=(12, 2))
+    return tuple(k for k in spec.suggest(probe, {}) if k in spec.params)
+
+
 # ----------------------------------------------------------------------------- trained models
 
 def _preset_models_file():

@@ -182,13 +182,30 @@ def k_distance(dist: np.ndarray, *, eps: float | None = None, k: int):
     return _base(fig, title="k-distance plot (choose eps at the knee)", height=300)
 
 
-def metric_bars(df: pd.DataFrame, *, metric: str, label_col: str = "label", err_col: str | None = None, title: str = ""):
+def metric_bars(df: pd.DataFrame, *, metric: str, label_col: str = "label", err_col: str | None = None,
+                title: str = "", group_col: str | None = None, top_n: int | None = None,
+                lower_is_better: bool = False):
+    """Horizontal bars of ``metric`` per ``label_col`` (best at the top), the ``top_n`` best rows only,
+    one colour per ``group_col`` value (bars of the same label side by side), ± ``err_col`` whiskers.
+
+    Labels are written in full on the y axis (no tilted, clipped tick text); NaN rows are left out.
+    """
     go = _go()
-    fig = go.Figure(go.Bar(x=df[label_col].astype(str), y=df[metric],
-                           error_y=dict(type="data", array=df[err_col]) if err_col and err_col in df else None,
-                           marker_color=PALETTE[0]))
-    fig.update_layout(yaxis_title=metric, xaxis_tickangle=-30)
-    return _base(fig, title=title or metric, height=340)
+    d = df[pd.to_numeric(df[metric], errors="coerce").notna()].copy()
+    d = d.sort_values(metric, ascending=lower_is_better, kind="stable")
+    if top_n:
+        d = d.head(int(top_n))
+    order = list(dict.fromkeys(d[label_col].astype(str)))
+    groups = list(dict.fromkeys(d[group_col].astype(str))) if group_col and group_col in d else [None]
+    fig = go.Figure()
+    for i, g in enumerate(groups):
+        part = d if g is None else d[d[group_col].astype(str) == g]
+        err = dict(type="data", array=part[err_col].fillna(0.0)) if err_col and err_col in part else None
+        fig.add_trace(go.Bar(y=part[label_col].astype(str), x=part[metric], orientation="h", name=g or metric,
+                             error_x=err, marker_color=PALETTE[i % len(PALETTE)], showlegend=g is not None))
+    fig.update_layout(barmode="group", xaxis_title=metric, yaxis=dict(categoryorder="array",
+                                                                       categoryarray=order[::-1], automargin=True))
+    return _base(fig, title=title or metric, height=max(300, 80 + 28 * len(order) * max(1, len(groups) // 2 + 1)))
 
 
 def recon_triptych(original: np.ndarray, recon: np.ndarray, *, title: str = ""):

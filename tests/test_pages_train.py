@@ -104,3 +104,28 @@ def test_cancelled_and_preset_models_are_marked_and_listed_apart(train_page):
     pick = at.selectbox(key="train.table.pick")
     assert pick.format_func(stopped.model_id).endswith(", cancelled)")
     assert len(list_trained(dataset="demo")) == 2
+
+
+def test_dataset_page_computes_and_shows_musicnn_tags_of_the_picked_track(tiny_home, monkeypatch, tmp_path):
+    """(On the same 6-track corpus.) The tags are on demand: a button runs the tagger, then the picked
+    track's top tags show with what the tagger was trained on."""
+    from streamlit.testing.v1 import AppTest
+
+    from core.features.musicnn import missing_reason
+
+    if missing_reason():
+        pytest.skip(missing_reason())
+    monkeypatch.setenv("SONGSCAPE_HOME", str(tiny_home))
+    monkeypatch.setenv("SONGSCAPE_MODELS", str(tmp_path / "models"))
+    for k, v in TINY.items():
+        monkeypatch.setenv(k, v)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not any("trained on MagnaTagATune" in c.value for c in at.caption)
+    at.button(key="dataset.tags").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(c.value.startswith("MTT_musicnn, trained on MagnaTagATune") for c in at.caption)
+    tags = next(m.value for m in at.markdown if m.value.count("**") == 10)  # 5 tags, each with its probability
+    assert len(tags.split(" · ")) == 5
+    assert not at.get("button") or all(b.key != "dataset.tags" for b in at.button)
