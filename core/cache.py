@@ -68,6 +68,34 @@ def memory_bound() -> int:
         return DEFAULT_MEMORY_BYTES
 
 
+def object_nbytes(obj: Any, *, _depth: int = 0) -> int:
+    """Bytes an object keeps in memory, roughly: arrays and tables exactly, containers and plain objects
+    by their parts (a memory-mapped array counts as one page: the operating system holds its data)."""
+    import sys
+
+    if isinstance(obj, np.memmap):
+        return 4096
+    if isinstance(obj, np.ndarray):
+        return int(obj.nbytes)
+    try:
+        import pandas as pd
+
+        if isinstance(obj, (pd.DataFrame, pd.Series)):
+            return int(obj.memory_usage(deep=True).sum()) if isinstance(obj, pd.DataFrame) \
+                else int(obj.memory_usage(deep=True))
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        pass
+    if _depth > 3:
+        return sys.getsizeof(obj)
+    if isinstance(obj, dict):
+        return sys.getsizeof(obj) + sum(object_nbytes(v, _depth=_depth + 1) for v in obj.values())
+    if isinstance(obj, (list, tuple, set)):
+        return sys.getsizeof(obj) + sum(object_nbytes(v, _depth=_depth + 1) for v in obj)
+    if hasattr(obj, "__dict__"):
+        return sys.getsizeof(obj) + object_nbytes(vars(obj), _depth=_depth + 1)
+    return sys.getsizeof(obj)
+
+
 class ArrayCache:
     """The process-wide store (use the module-level ``CACHE``)."""
 
@@ -188,8 +216,22 @@ class ArrayCache:
             entry = self.put(namespace, key, compute(), persist=persist)
         return entry
 
+    def peek(self, namespace: str, key: str) -> Any:
+        """What memory holds under ``key`` (None if nothing); never reads disk, never counts."""
+        with self._lock:
+            hit = self._items.get((namespace, key))
+            return None if hit is None else hit[0]
+
+    def forget(self, namespace: str, *, key_prefix: str = "") -> int:
+        """Drop the memory entries of ``namespace`` whose key starts with ``key_prefix``. → how many."""
+        with self._lock:
+            gone = [k for k in self._items if k[0] == namespace and k[1].startswith(key_prefix)]
+            for k in gone:
+                self._bytes -= self._items.pop(k)[1]
+            return len(gone)
+
     def get_or_compute_object(self, namespace: str, key: str, compute: Callable[[], Any], *,
-                              nbytes: Callable[[Any], int]) -> Any:
+                              nbytes: Callable[[Any], int] | None = None) -> Any:
         """Memory-only: any object (e.g. a loaded FeatureSet), its size given by ``nbytes(obj)``."""
         hit = self._recall(namespace, key)
         if hit is not None:
@@ -197,7 +239,7 @@ class ArrayCache:
             return hit
         self._count(namespace, "misses")
         obj = compute()
-        self._remember(namespace, key, obj, int(nbytes(obj)))
+        self._remember(namespace, key, obj, int((nbytes or object_nbytes)(obj)))
         return obj
 
 

@@ -62,7 +62,7 @@ with tab_features:
                  help="Every feature but the pretrained musicnn ones (slow on a CPU; computed when asked for)."):
         dsui.extract(ds, default_features(ds))
     rows = [{"feature": n, "shape": str(tuple(fs.X.shape[1:])), "valid": int(fs.valid.sum()), "failed": len(fs.errors)}
-            for n in names if (fs := data._memo().get(("features", ds.fingerprint, n))) is not None]
+            for n in names if (fs := data.peek(("features", ds.fingerprint, n))) is not None]
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True)
 

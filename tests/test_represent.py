@@ -320,3 +320,27 @@ def test_language_detected_from_lyrics_is_a_leak_for_lyrics_representations(ds):
                                                                  "alpha": 1.0}))
     assert "language" in fus.uses_labels
     assert build_representation(ds, RepresentationSpec("raw", {"feature": "frames"})).uses_labels == frozenset()
+
+
+def test_ui_memo_lives_in_the_bounded_cache_and_forgets_by_prefix(monkeypatch):
+    """The app's per-rerun memo is the one cache's "ui" namespace: bounded in bytes, peekable, forgettable."""
+    from core.cache import CACHE
+    from core.ui import data
+
+    monkeypatch.setenv("SONGSCAPE_CACHE_BYTES", str(3 * 8_000_000))
+    calls = []
+
+    def big(i):
+        calls.append(i)
+        return np.full(1_000_000, i, dtype=np.float64)  # 8 MB each
+
+    for i in range(4):
+        assert data.memo(("features", "fp", i), lambda i=i: big(i))[0] == i
+    assert data.peek(("features", "fp", 0)) is None          # the oldest went when the fourth came in
+    assert data.peek(("features", "fp", 3))[0] == 3
+    assert CACHE.bytes_in_memory <= 3 * 8_000_000
+    data.memo(("features", "fp", 3), lambda: big(99))        # held: not recomputed
+    assert calls == [0, 1, 2, 3]
+    data.memo(("ksel", "fp"), lambda: {"k": np.arange(3)})
+    data.forget("features")
+    assert data.peek(("features", "fp", 3)) is None and data.peek(("ksel", "fp"))["k"].tolist() == [0, 1, 2]

@@ -24,22 +24,33 @@ from core.ui import keys
 from core.ui.widgets import ProgressReporter
 
 
-@st.cache_resource(show_spinner=False)
-def _memo() -> dict:
-    return {}
+UI_NAMESPACE = "ui"
+
+
+def _key(key: tuple) -> str:
+    return "\x1f".join(map(str, key))
 
 
 def memo(key: tuple, compute: Callable[[], Any]) -> Any:
-    store = _memo()
-    if key not in store:
-        store[key] = compute()
-    return store[key]
+    """``compute()`` once per ``key`` (a tuple whose first item names what it is), kept in the one bounded
+    in-memory cache (core.cache.CACHE, namespace "ui"), so a rerun costs nothing until memory is needed."""
+    from core.cache import CACHE
+
+    return CACHE.get_or_compute_object(UI_NAMESPACE, _key(key), compute)
+
+
+def peek(key: tuple) -> Any:
+    """What ``memo`` holds under ``key``, or None; never computes."""
+    from core.cache import CACHE
+
+    return CACHE.peek(UI_NAMESPACE, _key(key))
 
 
 def forget(prefix: str) -> None:
-    store = _memo()
-    for k in [k for k in store if k and k[0] == prefix]:
-        del store[k]
+    """Drop every memo whose key starts with ``prefix`` (e.g. "models" after a training run)."""
+    from core.cache import CACHE
+
+    CACHE.forget(UI_NAMESPACE, key_prefix=_key((prefix,)) + "\x1f")
 
 
 @st.cache_resource(show_spinner=False)

@@ -72,7 +72,7 @@ def extract(ds, names: list[str], *, label: str = "Extracting features") -> None
     done = 0
     for i, name in enumerate(names):
         key = ("features", ds.fingerprint, name)
-        if key in data._memo():
+        if data.peek(key) is not None:
             done += 1
             continue
 
@@ -95,8 +95,8 @@ def extract(ds, names: list[str], *, label: str = "Extracting features") -> None
 def extracted(ds, name: str):
     """The FeatureSet ``name`` if it is in memory or complete on disk (never computes), else None."""
     key = ("features", ds.fingerprint, name)
-    if key in data._memo():
-        return data._memo()[key]
+    if (held := data.peek(key)) is not None:
+        return held
     try:
         from core import artifacts
         from core.features import FEATURES
