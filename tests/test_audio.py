@@ -227,3 +227,19 @@ def test_a_damaged_opus_file_is_named_as_such(clips, tmp_path):
     cut.write_bytes(clips["opus"].read_bytes()[:200])
     msg = _one_line_error(cut)
     assert "truncated or damaged Ogg" in msg
+
+
+def test_an_mp3_whose_size_based_length_estimate_overshoots_imports_at_its_decoded_length(tmp_path):
+    """Real MP3s often have no Xing header and an ID3v1 tag (plus padding) at the end: libsndfile then
+    estimates the length from the file size, past the last frame. That is not a truncated file."""
+    from core.datasets.audiocheck import check_audio
+
+    p = tmp_path / "cbr.mp3"
+    sf.write(str(p), _music(4.0, seed=2), SR, format="MP3", subtype="MPEG_LAYER_III", bitrate_mode="CONSTANT",
+             compression_level=0.5)
+    bare = tmp_path / "tagged.mp3"
+    id3v1 = b"TAG" + b"Frontiers".ljust(30, b"\0") + b"\0" * 95
+    bare.write_bytes(_without_xing(p.read_bytes()) + b"\0" * 8192 + id3v1)
+    decoded = len(load_audio(bare, sr=SR)) / SR
+    assert sf.info(str(bare)).frames / SR > decoded + 0.1   # the estimate runs past the audio
+    assert check_audio(bare) == pytest.approx(decoded, abs=0.03)

@@ -9,7 +9,7 @@ import struct
 import threading
 from pathlib import Path
 
-from core.audio import probe_duration
+from core.audio import audio_format, probe_duration
 from core.errors import AudioDecodeError
 
 _STDERR_LOCK = threading.Lock()
@@ -171,7 +171,8 @@ def check_audio(path: str | Path) -> float:
             raise AudioDecodeError(f"{path}: no audio frames.")
         problem = _wav_truncation(path) if path.suffix.lower() in (".wav", ".wave") else None
         problem = problem or (_ogg_truncation(path) if path.suffix.lower() in OGG_SUFFIXES else None)
-        problem = problem or _tail_truncation(path)
+        if audio_format(path).exact_length:  # an MP3 header only estimates the length: nothing to hold it to
+            problem = problem or _tail_truncation(path)
     if problem:
         raise AudioDecodeError(f"{path}: {problem}")
     return float(duration)

@@ -23,7 +23,6 @@ from core.errors import SongscapeError
 from core.ui import keys
 from core.ui.widgets import ProgressReporter
 
-
 UI_NAMESPACE = "ui"
 
 
