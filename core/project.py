@@ -4,7 +4,9 @@
 and stores it in ``core.cache.CACHE`` (namespace "projection", on disk), keyed by the content of X, the
 valid mask, the method, its validated params and the seed; a second call with the same inputs reads it.
 ``cached_projection`` only looks, never computes, so a page can draw PCA at once and swap in UMAP
-when it is ready.
+when it is ready. UMAP's k-NN graph is stored on its own (``umap_knn``, namespace "knn", on disk), so
+another min_dist or n_components of the same data skips the neighbour search and still draws the same
+map as UMAP computing its graph itself (same graph, same random stream).
 
 Pinned notes:
 * umap-learn 0.5.12: the first UMAP fit in a new process pays 12-28 s of numba compilation. Its
@@ -21,7 +23,9 @@ Pinned notes:
 
 from __future__ import annotations
 
+import contextvars
 import os
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -72,13 +76,71 @@ def _pca(X: np.ndarray, p: dict, rs: int) -> np.ndarray:
     return Y * np.where(np.abs(Y.max(axis=0)) >= np.abs(Y.min(axis=0)), 1.0, -1.0)
 
 
+# UMAP (umap-learn 0.5.12) builds its k-NN graph exactly from all pairwise distances below this many
+# points and with pynndescent's NNDescent from here on; umap_knn() follows the same rule.
+UMAP_EXACT_KNN_BELOW = 4096
+UMAP_ANGULAR_METRICS = ("cosine",)  # metrics for which UMAP grows angular random-projection trees
+KNN_VERSION = "1"
+_knn_cache_on: contextvars.ContextVar[bool] = contextvars.ContextVar("songscape_knn_cache", default=True)
+
+
+def umap_knn(X: np.ndarray, n_neighbors: int, metric: str, random_state: int) -> Entry:
+    """UMAP's k-NN graph of X (n, d) float32: arrays ``indices`` (n, k), ``dists`` (n, k) and, when the
+    search drew from the seed, ``rng_keys``/``rng_rest`` (the NumPy RandomState after the search).
+
+    Computed as ``UMAP.fit`` would (exact below UMAP_EXACT_KNN_BELOW rows, NNDescent above, one thread)
+    and stored in CACHE namespace "knn" (on disk), keyed by the content of X, k, the metric, the
+    umap/pynndescent versions and, for NNDescent only, the seed. A second UMAP of the same data with
+    another min_dist, n_components (or, below the threshold, seed) reuses it."""
+    import pynndescent
+    import umap
+    from umap.umap_ import nearest_neighbors
+
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    exact = len(X) < UMAP_EXACT_KNN_BELOW
+    seed = None if exact else int(random_state)
+    key = fingerprint("knn", array_fingerprint(X), int(n_neighbors), metric, seed, umap.__version__,
+                      pynndescent.__version__, version=KNN_VERSION)
+
+    def compute() -> Entry:
+        rng = np.random.RandomState(random_state)
+        if exact:  # UMAP's small-data path: every pairwise distance with umap's own metric function
+            from sklearn.metrics import pairwise_distances
+            from umap.distances import named_distances
+
+            dmat = pairwise_distances(X, metric=named_distances[metric])
+            indices, dists, _ = nearest_neighbors(dmat, n_neighbors, "precomputed", {}, False, rng)
+            return Entry({"indices": indices, "dists": dists},
+                         {"n_neighbors": int(n_neighbors), "metric": metric, "exact": True})
+        indices, dists, _ = nearest_neighbors(X, n_neighbors, metric, {}, metric in UMAP_ANGULAR_METRICS, rng,
+                                              low_memory=True, use_pynndescent=True, n_jobs=1)
+        _, keys, pos, has_gauss, cached_gaussian = rng.get_state()
+        return Entry({"indices": indices, "dists": dists, "rng_keys": keys,
+                      "rng_rest": np.array([pos, has_gauss, cached_gaussian], dtype=np.float64)},
+                     {"n_neighbors": int(n_neighbors), "metric": metric, "exact": False, "random_state": seed})
+
+    if not _knn_cache_on.get():
+        return compute()
+    return CACHE.get_or_compute("knn", key, compute, persist=True)
+
+
 def _umap(X: np.ndarray, p: dict, rs: int) -> np.ndarray:
     configure_numba_cache()
     import umap
 
     n_neighbors = min(p["n_neighbors"], len(X) - 1)
-    return umap.UMAP(n_neighbors=n_neighbors, min_dist=p["min_dist"], metric=p["metric"],
-                     random_state=rs, n_components=p["n_components"]).fit_transform(X)
+    knn = umap_knn(X, n_neighbors, p["metric"], rs)
+    # The random stream UMAP would continue with after its own k-NN search: same seed, same map.
+    rng = np.random.RandomState(rs)
+    if "rng_keys" in knn.arrays:
+        pos, has_gauss, cached_gaussian = knn.arrays["rng_rest"].tolist()
+        rng.set_state(("MT19937", knn.arrays["rng_keys"], int(pos), int(has_gauss), float(cached_gaussian)))
+    # copies: UMAP marks disconnected edges in place, and these arrays live in the cache
+    precomputed = (np.array(knn.arrays["indices"]), np.array(knn.arrays["dists"]), None)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")  # no search index: no transform()
+        return umap.UMAP(n_neighbors=n_neighbors, min_dist=p["min_dist"], metric=p["metric"], random_state=rng,
+                         n_components=p["n_components"], n_jobs=1, precomputed_knn=precomputed).fit_transform(X)
 
 
 def _tsne(X: np.ndarray, p: dict, rs: int) -> np.ndarray:
@@ -117,7 +179,11 @@ def warmup(method: str = "umap", *, background: bool = True):
     def _run():
         X = np.random.default_rng(0).normal(size=(64, 4)).astype(np.float32)
         spec = PROJECTORS.get(method)
-        spec.fit(X, validate_params(spec.params, spec.warmup_params), 0)
+        token = _knn_cache_on.set(False)  # the warm-up must compile the k-NN search, not read it from the cache
+        try:
+            spec.fit(X, validate_params(spec.params, spec.warmup_params), 0)
+        finally:
+            _knn_cache_on.reset(token)
 
     if not background:
         _run()
