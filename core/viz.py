@@ -132,7 +132,7 @@ def scatter_map(coords: np.ndarray, *, color: Sequence, hover: pd.DataFrame, tit
                                    marker=dict(size=13, color="rgba(255,255,255,0.15)",
                                                line=dict(width=2, color="#FFFFFF"))))
     fig.update_layout(xaxis=dict(showticklabels=False, title=None), yaxis=dict(showticklabels=False, title=None),
-                      dragmode="lasso", clickmode="event+select")
+                      dragmode="pan", clickmode="event+select")  # in lasso/box drag mode a click selects nothing
     return _base(fig, title=title, height=height)
 
 

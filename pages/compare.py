@@ -7,7 +7,7 @@ from core.ui.explore import label_picker
 from core.ui.guards import require_dataset
 
 ds = require_dataset()
-st.title("📊 Compare")
+st.title(":material/leaderboard: Compare")
 st.caption("Every cell runs over several seeds (mean ± std) and is cached: a rerun, or a run after a cancel, "
            "resumes where it stopped.")
 label_cols = label_picker(ds, key="cmp.labels")

@@ -8,7 +8,7 @@ from core.ui.guards import require_dataset
 from core.ui.widgets import plain
 
 ds = require_dataset()
-st.title("🗺️ Explore")
+st.title(":material/scatter_plot: Explore")
 
 controls, main = st.columns([1, 3], gap="large")
 with controls:

@@ -54,3 +54,49 @@ def test_explore_move_k_slider_and_play_a_track(tmp_path):
         audio.evaluate("a => { a.muted = true; return a.play(); }")
         page.wait_for_function("() => document.querySelector('audio').currentTime > 0.2", timeout=30_000)
         page.screenshot(path=str(tmp_path / "explore.png"), full_page=True)
+
+
+POINT_XY = """() => {
+  const plots = [...document.querySelectorAll('.js-plotly-plot')]
+    .filter(gd => gd._fullLayout && gd._fullData && gd._fullData.length && gd._fullData[0].type === 'scattergl'
+                  && !String((gd._fullLayout.title || {}).text || '').includes('computing'));
+  if (!plots.length) return null;
+  const gd = plots[0], fl = gd._fullLayout, t = gd._fullData[0];  // decoded arrays (data holds base64)
+  if (!t.x || !t.x.length) return null;
+  const r = gd.getBoundingClientRect();
+  return [r.left + fl._size.l + fl.xaxis.l2p(t.x[0]), r.top + fl._size.t + fl.yaxis.l2p(t.y[0])];
+}"""
+
+
+def test_click_a_point_on_the_map_and_it_plays(tmp_path):
+    """A click on one point of the map shows that track's player with its labels and cluster."""
+    import os
+    import shutil
+
+    chromium_or_skip()
+    env = {**SMALL_DEMO, "SONGSCAPE_HOME": str(tmp_path / "home"), "SONGSCAPE_MODELS": str(tmp_path / "models")}
+    with running_app(env) as url, browser_page() as page:
+        page.goto(url + "/explore", wait_until="domcontentloaded")
+        page.get_by_text("Click a point to play it").wait_for(timeout=240_000)
+        page.wait_for_function(POINT_XY, timeout=240_000)   # the final map (UMAP compiles on its first fit)
+        page.wait_for_timeout(1000)                          # let Plotly finish its first draw
+        x, y = page.evaluate(POINT_XY)
+        page.mouse.move(x, y)
+        page.mouse.click(x, y)
+        playing = page.locator('[data-testid="stMarkdown"]').filter(has_text="▶")
+        playing.wait_for(timeout=60_000)
+        caption = page.locator('[data-testid="stCaptionContainer"]').filter(has_text="cluster:")
+        caption.wait_for(timeout=30_000)
+        assert "genre:" in caption.first.inner_text()
+        audio = page.locator("audio").first
+        audio.wait_for(state="attached", timeout=60_000)
+        page.wait_for_function("() => { const a = document.querySelector('audio'); return a && a.readyState >= 1; }",
+                               timeout=60_000)
+        assert 3.5 < audio.evaluate("a => a.duration") < 4.5
+        audio.evaluate("a => { a.muted = true; return a.play(); }")
+        page.wait_for_function("() => document.querySelector('audio').currentTime > 0.2", timeout=30_000)
+        page.set_viewport_size({"width": 1400, "height": 1350})  # the map and the player below it
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(tmp_path / "map-click.png"), full_page=False)
+        if os.environ.get("SONGSCAPE_SCREENSHOTS"):  # to refresh the README's picture by hand
+            shutil.copy(tmp_path / "map-click.png", os.environ["SONGSCAPE_SCREENSHOTS"])

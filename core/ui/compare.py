@@ -2,7 +2,7 @@
 
 Cells read "0.657 ± 0.005" (± only with two seeds or more); a row with warnings carries ⚠ and its full
 text is one click away; charts are horizontal bars, top N, grouped by algorithm. A run can be cancelled
-(⏹): the finished cells are kept, and being cached they are not recomputed when the run is started again.
+: the finished cells are kept, and being cached they are not recomputed when the run is started again.
 The custom-grid form is generated from the representation kinds' and clusterers' parameter tables:
 each number takes a comma-separated list of values, each role (feature, trained model, label) a multiselect.
 """
@@ -43,8 +43,8 @@ def _exports(result, *, key: str, preset=None) -> None:
         paths = export_preset(preset, tmp) if preset is not None else export_grid(result, tmp)
         blobs = {Path(p).name: Path(p).read_bytes() for p in paths}
         bundle = _zip_of(paths)
-    st.download_button("⬇️ All tables (CSV, Markdown, LaTeX, JSON) as .zip", bundle, file_name=f"{key}.zip",
-                       mime="application/zip", key=f"{key}.zip")
+    st.download_button("All tables (CSV, Markdown, LaTeX, JSON) as .zip", bundle, file_name=f"{key}.zip",
+                       icon=":material/download:", mime="application/zip", key=f"{key}.zip")
     tex = [n for n in blobs if n.endswith(".tex")]
     if tex:
         with st.expander("LaTeX"):
@@ -52,10 +52,10 @@ def _exports(result, *, key: str, preset=None) -> None:
 
 
 def run_with_progress(label: str, fn, *, store_key: str, tag) -> None:
-    """Run ``fn(progress=, cancel=)`` with a progress bar and a ⏹ Cancel button; the result (finished
+    """Run ``fn(progress=, cancel=)`` with a progress bar and a Cancel button; the result (finished
     cells only when cancelled) is kept in ``st.session_state[store_key] = (tag, result)`` before the
     click that interrupted the run reruns the page."""
-    st.button("⏹ Cancel (finished cells are kept)", key=f"{store_key}.cancel")
+    st.button("Cancel (finished cells are kept)", key=f"{store_key}.cancel", icon=":material/stop_circle:")
     rep = ProgressReporter(label)
     try:
         out = fn(progress=rep, cancel=rep.cancel)
@@ -344,4 +344,5 @@ def sweep_tab(ds) -> None:
         st.dataframe(df, hide_index=True, width="stretch")
         from core.export import csv_text
 
-        st.download_button("beta_sweep.csv", csv_text(df), file_name="beta_sweep.csv", key="sweep.csv")
+        st.download_button("beta_sweep.csv", csv_text(df), file_name="beta_sweep.csv", key="sweep.csv",
+                           icon=":material/download:")

@@ -142,7 +142,7 @@ def cache_debug() -> None:
     from core.cache import CACHE
 
     s = CACHE.stats()
-    with st.expander("🔧 Cache (debug)"):
+    with st.expander("Cache (debug)", icon=":material/build:"):
         st.caption(f"{s['entries']} entries in memory · {s['bytes'] / 2**20:.1f} MiB held of "
                    f"{s['max_bytes'] / 2**20:.0f} MiB bound")
         ns = pd.DataFrame.from_dict(s["namespaces"], orient="index").rename_axis("namespace").reset_index()

@@ -129,7 +129,7 @@ def metric_row(report, *, ds=None, spec: dict | None = None, models: pd.DataFram
         feats = dict(zip(models["model_id"], models["features"])) if models is not None and len(models) else {}
         if spec and spec_uses_lyrics(spec, feats):
             st.warning("This representation reads the lyrics, and the language labels were detected from those "
-                       "same lyrics: the language scores partly measure that circularity.", icon="⚠️")
+                       "same lyrics: the language scores partly measure that circularity.", icon=":material/warning:")
     show_warnings(report.warnings)
 
 
@@ -139,7 +139,7 @@ def class_flags(ds, result, label_cols) -> None:
     truths = {c: ds.tracks[c].fillna("").astype(str).values for c in label_cols if c in ds.tracks}
     for f in k_below_classes(k, truths):
         st.info(f"{f['clusters']} clusters for {f['classes']} {plain(f['label'])} classes: purity and Hungarian "
-                f"accuracy against {plain(f['label'])} can reach at most {f['cap']:.3f} here.", icon="ℹ️")
+                f"accuracy against {plain(f['label'])} can reach at most {f['cap']:.3f} here.", icon=":material/info:")
 
 
 # ----------------------------------------------------------------------------- cluster names

@@ -151,7 +151,8 @@ def picked_rows(event, rows: np.ndarray) -> dict:
 def clicked_track(ds, i: int | None, result, names, label_cols) -> None:
     """Player for the clicked point, with its labels and cluster."""
     if i is None:
-        st.caption("Click a point to play it; draw a box or lasso to list and export those tracks.")
+        st.caption("Click a point to play it; pick Box or Lasso select in the map's toolbar and draw, to list and "
+                   "export those tracks.")
         return
     row = ds.tracks.iloc[int(i)].to_dict()
     cname = cluster_names(result.labels[[int(i)]], names)[0]
@@ -175,9 +176,9 @@ def selected_tracks(ds, idx: list[int], result, names, label_cols) -> None:
     c1, c2 = st.columns(2)
     out = [c for c in ("track_id", "title", "artist", *label_cols, "path", "offset_s", "duration_s", "cluster",
                        "cluster_name") if c in sub]
-    c1.download_button("⬇️ Selection as CSV", csv_text(sub[list(dict.fromkeys(out))]), file_name="selection.csv",
-                       mime="text/csv", key="sel.csv")
-    c2.download_button("⬇️ Selection as M3U playlist", m3u_playlist(sub), file_name="selection.m3u",
+    c1.download_button("Selection as CSV", csv_text(sub[list(dict.fromkeys(out))]), file_name="selection.csv",
+                       icon=":material/download:", mime="text/csv", key="sel.csv")
+    c2.download_button("Selection as M3U playlist", m3u_playlist(sub), file_name="selection.m3u", icon=":material/download:",
                        mime="audio/x-mpegurl", key="sel.m3u", disabled=not sub["path"].astype(str).str.len().any()
                        if "path" in sub else True)
     pages = max(1, -(-len(idx) // PAGE_SIZE))

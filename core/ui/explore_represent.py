@@ -193,7 +193,7 @@ def beta_family(offer: Offer, *, key: str) -> str:
     st.caption(f"β = {beta:g} {why}: the map shows β = {float(anchor['beta']):g} until it is trained.")
     if st.button(f"Train β = {beta:g}", key=f"{key}.train", type="primary",
                  help="Same model, features and settings as this family (epochs, latent size, input scaling)."):
-        st.button("⏹ Cancel training", key=f"{key}.cancel")
+        st.button("Cancel training", key=f"{key}.cancel", icon=":material/stop_circle:")
         rep = ProgressReporter(f"Training β = {beta:g}", curves=("loss", "recon", "kl"))
         try:
             res = train_beta_variant(str(anchor["model_id"]), beta=float(beta), progress=rep, cancel=rep.cancel)

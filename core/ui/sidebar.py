@@ -25,7 +25,7 @@ PENDING_DATASET = keys.DATASET + ".pending"  # the dataset an import selects on 
 
 
 def _import_form() -> None:
-    with st.expander("➕ Import your music", expanded=False):
+    with st.expander("Import your music", expanded=False, icon=":material/library_add:"):
         src = st.radio("Source", SOURCES, horizontal=True, key="import.src")
         layout = st.selectbox("Layout", LAYOUTS, key="import.layout",
                               help="auto detects: folder + metadata CSV, GTZAN-style genre folders, "
@@ -97,6 +97,6 @@ def sidebar():
         if ds is not None:
             st.caption(f"{len(ds.tracks)} tracks · {plain(ds.info.get('layout', ''))} · {plain(ds.root)}")
             if ds.skipped:
-                with st.expander(f"⚠️ {len(ds.skipped)} item(s) skipped at import"):
+                with st.expander(f"{len(ds.skipped)} item(s) skipped at import", icon=":material/warning:"):
                     st.dataframe(pd.DataFrame([s.as_dict() for s in ds.skipped]), hide_index=True, width="stretch")
         return ds

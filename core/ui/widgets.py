@@ -188,4 +188,4 @@ def show_warnings(warnings) -> None:
     """Degenerate-result messages, said out loud (as plain text: they may name the user's columns)."""
     for w in warnings or ():
         msg = getattr(w, "message", str(w))
-        st.warning(plain(msg), icon="⚠️")
+        st.warning(plain(msg), icon=":material/warning:")
