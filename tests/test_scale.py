@@ -1,5 +1,5 @@
-"""Features on disk: bounded memory while extracting and building representations, memory-mapped results,
-one extraction at a time per dataset."""
+"""Features on disk: bounded memory while extracting, building representations, training and encoding,
+memory-mapped results, one extraction at a time per dataset."""
 
 from __future__ import annotations
 
@@ -71,6 +71,18 @@ def blocks_group(monkeypatch):
     return g
 
 
+@pytest.fixture
+def vector_group(monkeypatch):
+    """The same synthetic group with one (512,) vector per track: a feature a vector model trains on."""
+    from core.features import extract
+    from core.features.base import FEATURES, FeatureSpec
+
+    g = BlocksGroup(shape=(512,), block=2000)
+    monkeypatch.setitem(extract.GROUPS._items, "blocks", g)
+    monkeypatch.setitem(FEATURES._items, "blocks", FeatureSpec("blocks", "synthetic vectors", "blocks", g.shape))
+    return g
+
+
 def _table_dataset(name: str, n: int):
     save_dataset(name, ImportResult(tracks=pd.DataFrame({"track_id": [f"s{i:06d}" for i in range(n)],
                                                          "title": [f"song {i}" for i in range(n)]})))
@@ -111,6 +123,99 @@ def test_streamed_group_is_written_and_read_in_a_bounded_window(blocks_group):
     means = np.array([rep.X[blob == b, 0].mean() for b in range(4)])
     assert np.all(np.diff(means) > 0.5)
     assert blocks_group.calls == 2 and get_features(ds, "blocks").X.shape == (n, 64, 64) and blocks_group.calls == 2
+
+
+def _rss_anon() -> int | None:
+    """Bytes of this process's anonymous resident memory (Linux), None elsewhere. Pages of a memory map are
+    file-backed and not counted; copies of them (numpy, torch or any other allocator) are."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) * 1024 for line in f if line.startswith("RssAnon:"))
+    except (OSError, StopIteration):
+        return None
+
+
+def test_training_and_latents_stream_from_the_memory_map(vector_group):
+    from core.features import get_features
+    from core.training import TrainConfig, dataset_latents, train_on_dataset
+
+    n = 40_000
+    ds = _table_dataset("wide", n)
+    fs = get_features(ds, "blocks")
+    assert isinstance(fs.X, np.memmap) and fs.X.shape == (n, 512)
+    feature_bytes = fs.X.nbytes                                           # 81.9 MB on disk
+    cfg = TrainConfig(epochs=1, batch_size=64)
+    train_on_dataset(dataset=_table_dataset("narrow", 64), model="mlp_vae", features={"x": "blocks"},
+                     config=TrainConfig(epochs=1, batch_size=32))            # imports and torch's set-up first
+
+    def run():
+        res = train_on_dataset(dataset=ds, model="mlp_vae", features={"x": "blocks"}, config=cfg)
+        return res, dataset_latents(res.model_id, ds)
+
+    base, top, stop = _rss_anon(), [0], threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            top[0] = max(top[0], _rss_anon() or 0)
+            stop.wait(0.005)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        (res, (mu, valid)), peak = _peak(run)
+    finally:
+        stop.set()
+        watcher.join()
+    assert res.history[0]["epoch"] == 1 and valid.all() and mu.shape == (n, 16) and np.isfinite(mu).all()
+    # 11.7 MB measured (statistics chunks, batches), 250 MB when the rows were copied and scaled in memory
+    assert peak < feature_bytes / 3
+    if base is not None:                                                 # with torch's tensors: 13-17 MB
+        assert top[0] - base < feature_bytes / 3
+    blob = np.arange(n) % 4                                               # and the blobs are apart in the latents
+    centers = np.stack([mu[blob == b].mean(0) for b in range(4)])
+    nearest = np.argmin(((mu[:, None, :] - centers[None]) ** 2).sum(-1), axis=1)
+    assert (nearest == blob).mean() > 0.95
+
+
+def test_streamed_input_scaling_equals_the_in_memory_fit(tmp_path, monkeypatch):
+    from core.training import stream
+    from core.training.scaling import fit_scaler
+    from core.training.stream import RowView
+
+    rng = np.random.default_rng(1)
+    n = 300
+    data = {"x": (rng.standard_normal((n, 24), dtype=np.float32) * np.linspace(1, 80, 24, dtype=np.float32) + 50),
+            "y": rng.standard_normal((n, 6, 40), dtype=np.float32) * 3 - 7}
+    maps = {}
+    for m, a in data.items():
+        mm = np.lib.format.open_memmap(tmp_path / f"{m}.npy", mode="w+", dtype=np.float32, shape=a.shape)
+        mm[:] = a
+        mm.flush()
+        maps[m] = np.load(tmp_path / f"{m}.npy", mmap_mode="r")
+    usable = np.flatnonzero(np.arange(n) % 7 != 3)                       # a dataset's usable rows
+    views = {m: RowView(x, usable) for m, x in maps.items()}
+    masks = {"y": np.arange(len(usable)) % 5 != 0}                        # an optional modality
+    rows = np.sort(rng.choice(len(usable), 200, replace=False))          # the training split
+    monkeypatch.setattr(stream, "WINDOW_BYTES", 4096)                    # many small chunks
+    assert stream.window_rows((n, 6, 40), itemsize=8) == 2
+    got = fit_scaler(views, masks, rows, method="standard")
+    for m, a in data.items():
+        use = rows if m not in masks else rows[masks[m][rows]]
+        x = a[usable][use].astype(np.float64)                              # all at once, in memory
+        if x.ndim == 2:
+            mean, std = x.mean(0), x.std(0)                                # per feature
+        else:
+            mean, std = x.mean((0, 2))[:, None], x.std((0, 2))[:, None]    # per row, over time
+        np.testing.assert_allclose(got.mean[m], mean, rtol=1e-6)
+        np.testing.assert_allclose(got.scale[m], std, rtol=1e-6)
+        assert got.n_fit[m] == len(use)
+    # the views read what the rows hold, in the order asked for
+    order = rng.permutation(len(usable))[:50]
+    np.testing.assert_array_equal(views["y"][order], data["y"][usable][order])
+    np.testing.assert_array_equal(views["x"][-3:], data["x"][usable][-3:])
+    np.testing.assert_array_equal(views["x"][masks["y"]], data["x"][usable][masks["y"]])
+    np.testing.assert_array_equal(np.asarray(views["x"]), data["x"][usable])
+    assert views["x"][5].shape == (24,) and views["y"].shape == (len(usable), 6, 40)
 
 
 def _audio_dataset(tmp_path, name: str, n: int):

@@ -10,6 +10,7 @@ One job per module (this package imports torch only when a model is built, train
 * ``config``    TrainConfig, TRAIN_PARAMS, validate_config, KL schedules (beta_at), select_device
 * ``scaling``   input standardization fitted on the training split, stored as scaler.npz
 * ``inputs``    input checks and batching shared by training and inference
+* ``stream``    RowView (memory-mapped rows read on demand), BatchSource (scaled batches gathered per step)
 * ``loop``      train() and the epoch loop (best epoch, early stopping, cancel, divergence)
 * ``store``     artifact folders: publish (locked, race-safe), list_trained, load_trained, delete_trained
 * ``inference`` latents, reconstruct, decode_latent, recon_error, predict_clusters (in input units)

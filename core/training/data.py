@@ -22,6 +22,7 @@ from core.training.config import TrainConfig, validate_config
 from core.training.inference import latents
 from core.training.loop import train
 from core.training.store import TrainResult, load_trained
+from core.training.stream import RowView
 
 
 def _load(dataset):
@@ -67,6 +68,9 @@ def dataset_inputs(spec, ds, feats: Mapping[str, str], cond_column, cond_classes
     Returns (inputs modality → (n_usable, *shape) float32 in the features' units, masks modality →
     (n_usable,) bool for optional modalities, cond (n_usable,) int64 | None, rows (n_tracks,) bool —
     the usable tracks —, classes list | None, fsets modality → FeatureSet).
+
+    The inputs are ``RowView``s of the features' memory maps (core/training/stream.py): nothing is read
+    here; training and inference read them one batch at a time (``np.asarray`` reads them all).
     """
     from core import features as F
 
@@ -96,7 +100,8 @@ def dataset_inputs(spec, ds, feats: Mapping[str, str], cond_column, cond_classes
         codes_all = np.array([lut.get(v, -1) for v in labels], dtype=np.int64)
         rows &= codes_all >= 0
         codes = codes_all[rows]
-    inputs = {m: np.asarray(fs.X, dtype=np.float32)[rows] for m, fs in fsets.items()}
+    usable = np.flatnonzero(rows)
+    inputs = {m: RowView(fs.X, None if len(usable) == n else usable) for m, fs in fsets.items()}
     masks = {m: np.asarray(fs.valid, bool)[rows] for m, fs in fsets.items() if not spec.inputs[m].required}
     return inputs, masks, codes, rows, classes, fsets
 

@@ -3,6 +3,11 @@
 Every entry point takes inputs in the features' own units: the model's stored input scaling is applied
 before encoding and inverted after decoding, so reconstructions and ``recon_error`` are in the units
 of the inputs (the numbers a user can compare with the features), never in scaled units.
+
+Inputs may be memory-mapped features or ``RowView``s (``dataset_inputs``): every entry point reads,
+scales and encodes them one batch of rows at a time (core/training/stream.py), so memory is bounded by
+a batch plus the result (latents (n, latent_dim), per-row errors (n,); ``reconstruct`` returns full
+reconstructions and therefore grows with n — ``recon_error`` never builds them).
 """
 
 from __future__ import annotations
@@ -11,24 +16,33 @@ import numpy as np
 
 from core.errors import ParameterError
 from core.hashing import array_fingerprint, fingerprint
-from core.training.inputs import batch_from, check_inputs, chunks
+from core.training.inputs import check_inputs, chunks
 from core.training.loop import predict_clusters_net
 from core.training.store import TrainedModel, load_trained
+from core.training.stream import BatchSource
 
 
-def _tensors(tm: TrainedModel, inputs, masks, cond):
-    """Checked, scaled torch tensors: (X modality → (n, *shape), M modality → (n,), C (n,) | None, n)."""
-    import torch
-
+def _source(tm: TrainedModel, inputs, masks, cond) -> BatchSource:
+    """Checked inputs as a BatchSource that scales each batch with the model's input scaling."""
     arrays, mk, c, n = check_inputs(tm.spec, inputs, masks, cond,
                                     expect_shapes={m: tuple(s) for m, s in tm.config["input_shapes"].items()})
     if c is not None and c.size and c.max() >= tm.model.n_classes:
         raise ParameterError("cond", value=int(c.max()), expected=f"codes in [0, {tm.model.n_classes})")
-    scaled = tm.scaler.transform(arrays, mk)
-    X = {m: torch.from_numpy(np.ascontiguousarray(a)) for m, a in scaled.items()}
-    M = {m: torch.from_numpy(v) for m, v in mk.items()}
-    C = None if c is None else torch.from_numpy(c)
-    return X, M, C, n
+    return BatchSource(arrays, mk, c, tm.scaler)
+
+
+def _decoded(tm: TrainedModel, src: BatchSource):
+    """Per inference batch: (rows idx, (inputs, masks) of those rows in the inputs' units,
+    decode(μ) modality → float32 in the inputs' units). Each batch is read once."""
+    import torch
+
+    with torch.no_grad():
+        for idx in chunks(src.n):
+            raw, mk, c = src.raw(idx)
+            b = src.make(raw, mk, c)
+            mu, _ = tm.model.encode(b)
+            rec = {m: tm.scaler.inverse(m, r.numpy()) for m, r in tm.model.decode(mu, b.cond).items()}
+            yield idx.numpy(), (raw, mk), rec
 
 
 def model_fingerprint(model_id: str) -> str:
@@ -50,10 +64,11 @@ def latents(model_id: str, *, inputs, masks=None, cond=None, input_fingerprint: 
     tm = load_trained(model_id)
 
     def compute() -> Entry:
-        X, M, C, n = _tensors(tm, inputs, masks, cond)
+        src = _source(tm, inputs, masks, cond)
+        out = np.empty((src.n, tm.model.latent_dim), np.float32)  # filled batch by batch
         with torch.no_grad():
-            mu = [tm.model.encode(batch_from(X, M, C, idx))[0] for idx in chunks(n)]
-        out = (torch.cat(mu) if mu else torch.zeros(0, tm.model.latent_dim)).numpy().astype(np.float32)
+            for idx in chunks(src.n):
+                out[idx.numpy()] = tm.model.encode(src.batch(idx))[0].numpy()
         return Entry({"mu": out}, {"model_id": model_id})
 
     if not input_fingerprint:
@@ -66,18 +81,15 @@ def latents(model_id: str, *, inputs, masks=None, cond=None, input_fingerprint: 
 
 def reconstruct(model_id: str, *, inputs, masks=None, cond=None) -> dict[str, np.ndarray]:
     """modality → (n, *shape) decode(μ) in the inputs' units (eval mode, no sampling)."""
-    import torch
-
     tm = load_trained(model_id)
-    X, M, C, n = _tensors(tm, inputs, masks, cond)
-    parts: dict[str, list] = {m: [] for m in tm.model.modalities}
-    with torch.no_grad():
-        for idx in chunks(n):
-            b = batch_from(X, M, C, idx)
-            mu, _ = tm.model.encode(b)
-            for m, r in tm.model.decode(mu, b.cond).items():
-                parts[m].append(r)
-    return {m: tm.scaler.inverse(m, torch.cat(v).numpy()) for m, v in parts.items()}
+    src = _source(tm, inputs, masks, cond)
+    out: dict[str, np.ndarray] = {}
+    for idx, _raw, rec in _decoded(tm, src):
+        for m, r in rec.items():
+            if m not in out:
+                out[m] = np.empty((src.n, *r.shape[1:]), np.float32)
+            out[m][idx] = r
+    return out or {m: np.zeros((0, *tm.config["input_shapes"][m]), np.float32) for m in tm.model.modalities}
 
 
 def decode_latent(model_id: str, z, cond=None) -> dict[str, np.ndarray]:
@@ -100,18 +112,19 @@ def decode_latent(model_id: str, z, cond=None) -> dict[str, np.ndarray]:
 
 def recon_error(model_id: str, *, inputs, masks=None, cond=None, modality: str | None = None) -> np.ndarray:
     """(n,) per-sample mean squared error, in the inputs' units, over the features of the present
-    modalities (or of one ``modality``); NaN for a row with no present modality."""
-    arrays = {m: np.asarray(v, dtype=np.float32) for m, v in inputs.items()}
-    rec = reconstruct(model_id, inputs=arrays, masks=masks, cond=cond)
-    n = len(next(iter(arrays.values())))
-    se, cnt = np.zeros(n), np.zeros(n)
-    for m, r in rec.items():
-        if modality is not None and m != modality:
-            continue
-        present = np.ones(n, bool) if not masks or m not in masks else np.asarray(masks[m], bool)
-        d = (r - np.nan_to_num(arrays[m])).reshape(n, -1)
-        se += np.where(present, (d.astype(np.float64) ** 2).sum(1), 0.0)
-        cnt += np.where(present, d.shape[1], 0)
+    modalities (or of one ``modality``); NaN for a row with no present modality. Computed batch by batch:
+    the reconstructions of all rows are never held at once."""
+    tm = load_trained(model_id)
+    src = _source(tm, inputs, masks, cond)
+    se, cnt = np.zeros(src.n), np.zeros(src.n)
+    for idx, (raw, mk), rec in _decoded(tm, src):
+        for m, r in rec.items():
+            if modality is not None and m != modality:
+                continue
+            present = mk.get(m, np.ones(len(idx), bool))
+            d = (r - np.nan_to_num(raw[m])).reshape(len(idx), -1)
+            se[idx] += np.where(present, (d.astype(np.float64) ** 2).sum(1), 0.0)
+            cnt[idx] += np.where(present, d.shape[1], 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(cnt > 0, se / np.maximum(cnt, 1), np.nan)
 
@@ -121,6 +134,4 @@ def predict_clusters(model_id: str, *, inputs, masks=None, cond=None) -> np.ndar
     tm = load_trained(model_id)
     if not hasattr(tm.model, "predict_clusters"):
         raise ParameterError("model_id", value=model_id, expected="a model with its own clusters (vade)")
-    X, M, C, n = _tensors(tm, inputs, masks, cond)
-    return predict_clusters_net(tm.model, {m: x.numpy() for m, x in X.items()},
-                                {m: v.numpy() for m, v in M.items()}, None if C is None else C.numpy())
+    return predict_clusters_net(tm.model, _source(tm, inputs, masks, cond))

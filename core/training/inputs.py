@@ -2,7 +2,9 @@
 
 ``check_inputs`` validates the arrays against a model's ``ModelSpec`` (modalities, per-sample dims,
 row counts, masks of optional modalities, finite values in present rows, condition codes) and returns
-them as float32 / bool / int64. The batching helpers are torch-aware but import torch lazily.
+them as float32 / bool / int64. Float32 arrays, memory maps and ``RowView``s (core/training/stream.py)
+are kept as they are, not copied, and the finite-value check reads them one chunk of rows at a time.
+The batching helpers are torch-aware but import torch lazily.
 """
 
 from __future__ import annotations
@@ -13,9 +15,16 @@ import numpy as np
 
 from core.errors import ParameterError
 from core.params import validate_params
+from core.training.stream import RowView, window_rows
 
 
 def as_float_array(name: str, value) -> np.ndarray:
+    """float32 (n, ...) rows; a float32 array or memory map is returned without a copy, a RowView as is
+    (a memory map of another dtype becomes a RowView: its rows are converted as they are read)."""
+    if isinstance(value, RowView):
+        return value
+    if isinstance(value, np.memmap) and value.ndim >= 1:
+        return value if value.dtype == np.float32 else RowView(value)
     try:
         arr = np.asarray(value, dtype=np.float32)
     except (TypeError, ValueError):
@@ -62,8 +71,7 @@ def check_inputs(spec, inputs, masks, cond, *, expect_shapes: Mapping[str, tuple
                                  fix="Leave those rows out of the inputs (train_on_dataset does this).")
         mk[m] = mask
     for m, arr in out.items():
-        present = mk.get(m, np.ones(n, bool))
-        bad = present & ~np.isfinite(arr.reshape(n, -1)).all(1)
+        bad = _nonfinite_rows(arr, mk.get(m))
         if bad.any():
             rows = np.flatnonzero(bad)[:5].tolist()
             raise ParameterError(f"inputs['{m}']", value=f"NaN/inf in rows {rows} ({int(bad.sum())} rows)",
@@ -80,6 +88,17 @@ def check_inputs(spec, inputs, masks, cond, *, expect_shapes: Mapping[str, tuple
                                  expected=f"({n},) non-negative integer class codes")
         c = c.astype(np.int64)
     return out, mk, c, int(n or 0)
+
+
+def _nonfinite_rows(arr, present: np.ndarray | None) -> np.ndarray:
+    """(n,) bool: present rows of ``arr`` with a NaN/inf, checked one chunk of rows at a time."""
+    n = len(arr)
+    bad = np.zeros(n, bool)
+    step = window_rows(arr.shape)
+    for i in range(0, n, step):
+        x = arr[i:i + step]
+        bad[i:i + len(x)] = ~np.isfinite(x.reshape(len(x), -1)).all(1)
+    return bad if present is None else bad & present
 
 
 def resolve_params(spec, model_params: Mapping | None, cond: np.ndarray | None) -> dict:

@@ -4,6 +4,9 @@ Conventions (the same for every model — see core/models/base.py for the losses
 
 * inputs are standardized with statistics of the training split unless ``input_scaling="none"``
   (core/training/scaling.py); the network, its losses and its latents live in scaled units;
+* inputs are streamed: every batch (training, validation, encodings) is read from the input arrays —
+  memory-mapped features, RowViews or arrays in memory — and scaled when it is used (core/training/stream.py),
+  so memory grows with the batch size, not with the number of rows;
 * best weights: the epoch with the lowest validation objective (val recon + β_max · val KL, z = μ;
   the training objective when there is no validation split) among *eligible* epochs — those after
   the linear KL warm-up and after VaDE's prior was fitted. ``restore_best`` (default) puts them
@@ -37,7 +40,7 @@ from core.training.config import (
     select_device,
     validate_config,
 )
-from core.training.inputs import batch_from, batches, check_inputs, chunks, resolve_params, split_rows
+from core.training.inputs import batches, check_inputs, chunks, resolve_params, split_rows
 from core.training.scaling import SCALER_FILE, fit_scaler
 from core.training.store import (
     TrainResult,
@@ -50,6 +53,7 @@ from core.training.store import (
     reusable,
     training_lock,
 )
+from core.training.stream import BatchSource
 
 
 def train(*, model: str, inputs: Mapping[str, np.ndarray], masks: Mapping[str, np.ndarray] | None = None,
@@ -59,7 +63,8 @@ def train(*, model: str, inputs: Mapping[str, np.ndarray], masks: Mapping[str, n
     """Train ``model`` on ``inputs`` and store the artifact; return the stored one when it exists.
 
     inputs: modality → (n, *shape) float32 (keys as in ``MODELS.get(model).inputs``), in the features'
-        own units (scaling is fitted here, on the training split, and stored with the model)
+        own units (scaling is fitted here, on the training split, and stored with the model); an
+        np.memmap or a RowView is read one batch at a time, never copied whole
     masks: modality → (n,) bool, True where an OPTIONAL modality is present
     cond: (n,) int class codes (conditional VAE only)
     input_fingerprint: content fingerprint of the inputs (caches are keyed by it)
@@ -115,7 +120,8 @@ def train(*, model: str, inputs: Mapping[str, np.ndarray], masks: Mapping[str, n
         meta["uses_labels"] = uses_labels
         meta.setdefault("random_state", config.seed)
         scaler = fit_scaler(arrays, mk, train_idx, method=config.input_scaling)
-        scaled = scaler.transform(arrays, mk)
+        image = any(len(s) == 3 for s in input_shapes.values())  # channels_last is ~20 % faster on CPU
+        source = BatchSource(arrays, mk, c, scaler, device=device, channels_last=image)
 
         t0 = time.perf_counter()
         prev_det = torch.are_deterministic_algorithms_enabled()
@@ -123,7 +129,7 @@ def train(*, model: str, inputs: Mapping[str, np.ndarray], masks: Mapping[str, n
             os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.use_deterministic_algorithms(True, warn_only=True)
         try:
-            state = _fit(net, spec, scaled, mk, c, train_idx, val_idx, config, device, progress, cancel, model)
+            state = _fit(net, source, train_idx, val_idx, config, device, progress, cancel, model)
         finally:
             torch.use_deterministic_algorithms(prev_det)
         seconds = time.perf_counter() - t0
@@ -150,7 +156,8 @@ def train(*, model: str, inputs: Mapping[str, np.ndarray], masks: Mapping[str, n
             artifacts.write_json(tmp / "history.json", history)
             artifacts.write_json(tmp / "environment.json", environment(str(device), config.seed))
             if hasattr(net, "predict_clusters"):
-                artifacts.save_npz(tmp / "clusters.npz", labels=predict_clusters_net(net, scaled, mk, c))
+                clusters = BatchSource(arrays, mk, c, scaler)  # the net is on the CPU now
+                artifacts.save_npz(tmp / "clusters.npz", labels=predict_clusters_net(net, clusters))
 
         placed = publish(out_dir, write)
         got = None if placed else reusable(out_dir)
@@ -163,35 +170,25 @@ def train(*, model: str, inputs: Mapping[str, np.ndarray], masks: Mapping[str, n
                        state["best_epoch"], artifact_status(cfg_json), cfg_json["input_scaling"])
 
 
-def predict_clusters_net(net, arrays, masks, cond) -> np.ndarray:
-    """(n,) labels of a model with its own clusters; ``arrays`` already scaled."""
-    import torch
-
-    X = {m: torch.from_numpy(a) for m, a in arrays.items()}
-    M = {m: torch.from_numpy(v) for m, v in masks.items()}
-    C = None if cond is None else torch.from_numpy(cond)
-    n = len(next(iter(arrays.values())))
+def predict_clusters_net(net, source: BatchSource) -> np.ndarray:
+    """(n,) labels of a model with its own clusters, over the batches of ``source`` (which scales them)."""
     was = net.training
     net.eval()
-    labels = [net.predict_clusters(batch_from(X, M, C, idx)) for idx in chunks(n)]
+    labels = [net.predict_clusters(source.batch(idx)) for idx in chunks(source.n)]
     net.train(was)
     return np.concatenate(labels) if labels else np.zeros(0, np.int64)
 
 
-def _fit(net, spec, arrays, masks, cond, train_idx, val_idx, config, device, progress, cancel, model_name):
+def _fit(net, source: BatchSource, train_idx, val_idx, config, device, progress, cancel, model_name):
     import torch
 
     torch.manual_seed(config.seed)
     net = net.to(device)
     net.logvar_clamp = tuple(config.logvar_clamp) if config.logvar_clamp is not None else (-math.inf, math.inf)
-    X = {m: torch.from_numpy(a).to(device) for m, a in arrays.items()}
-    if any(x.dim() == 4 for x in X.values()):  # image inputs: channels_last is ~20 % faster on CPU
+    if source.channels_last:
         net = net.to(memory_format=torch.channels_last)
-        X = {m: x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 else x for m, x in X.items()}
-    M = {m: torch.from_numpy(v).to(device) for m, v in masks.items()}
-    C = None if cond is None else torch.from_numpy(cond).to(device)
-    tr = torch.from_numpy(train_idx).to(device)
-    va = torch.from_numpy(val_idx).to(device)
+    tr = torch.from_numpy(train_idx)  # row indices stay on the CPU: batches are gathered there
+    va = torch.from_numpy(val_idx)
     gen = torch.Generator().manual_seed(config.seed)
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
     n_batches = len(batches(torch.arange(len(tr)), config.batch_size))
@@ -205,7 +202,7 @@ def _fit(net, spec, arrays, masks, cond, train_idx, val_idx, config, device, pro
         was = net.training
         net.eval()
         with torch.no_grad():
-            mus = [net.encode(batch_from(X, M, C, idx))[0] for idx in tr.split(512)]
+            mus = [net.encode(source.batch(idx))[0] for idx in tr.split(512)]
         net.train(was)
         return torch.cat(mus)
 
@@ -220,13 +217,12 @@ def _fit(net, spec, arrays, masks, cond, train_idx, val_idx, config, device, pro
         net.on_epoch_start(epoch, encode_all=encode_all, seed=config.seed)
         beta_now = beta_at(config, epoch)
         net.train()
-        order = tr[torch.randperm(len(tr), generator=gen).to(device)]
+        order = tr[torch.randperm(len(tr), generator=gen)]
         sums: dict[str, float] = {}
         seen = 0
-        mus = []
+        mu_seen = None  # μ of this epoch's training batches, one buffer (no per-batch tensors kept)
         for bi, idx in enumerate(batches(order, config.batch_size)):
-            batch = batch_from(X, M, C, idx)
-            out = net(batch, beta=beta_now)
+            out = net(source.batch(idx), beta=beta_now)
             if not torch.isfinite(out.loss):
                 diverged(f"epoch {epoch + 1}, batch {bi + 1}", float(out.loss.detach()))
             opt.zero_grad(set_to_none=True)
@@ -238,7 +234,9 @@ def _fit(net, spec, arrays, masks, cond, train_idx, val_idx, config, device, pro
             seen += b
             for k, v in (("loss", out.loss), ("recon", out.recon_loss), ("kl", out.kl), *out.extras.items()):
                 sums[k] = sums.get(k, 0.0) + float(v.detach()) * b
-            mus.append(out.mu.detach())
+            if mu_seen is None:
+                mu_seen = out.mu.new_empty((len(tr), *out.mu.shape[1:]))
+            mu_seen[seen - b:seen] = out.mu.detach()
             step += 1
             if progress is not None:
                 progress(step, total, {"epoch": epoch + 1, "epochs": config.epochs, "loss": sums["loss"] / seen,
@@ -247,14 +245,14 @@ def _fit(net, spec, arrays, masks, cond, train_idx, val_idx, config, device, pro
                 cancelled = True
                 break
         row = {"epoch": epoch + 1, **{k: v / max(seen, 1) for k, v in sums.items()}, "beta": beta_now}
-        mu_all = torch.cat(mus)
+        mu_all = mu_seen[:seen] if mu_seen is not None else torch.zeros(0)
         row["au"] = int((mu_all.var(0, unbiased=False) > 0.01).sum()) if len(mu_all) > 1 else 0
         if len(va):
             net.eval()
             vs: dict[str, float] = {}
             with torch.no_grad():
                 for idx in va.split(max(config.batch_size, 256)):
-                    o = net(batch_from(X, M, C, idx), beta=beta_now)
+                    o = net(source.batch(idx), beta=beta_now)
                     for k, v in (("recon", o.recon_loss), ("kl", o.kl)):
                         vs[k] = vs.get(k, 0.0) + float(v) * len(idx)
             v_recon, v_kl = vs["recon"] / len(va), vs["kl"] / len(va)

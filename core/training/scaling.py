@@ -11,10 +11,11 @@ smallest column's is ~1, so without scaling one loud clip dominates the loss and
   (one per mel band), MFCC frames (n, 40, T) → 40, audio stack (n, 39, T) → 39.
 
 Only the training rows given in ``rows`` count, and of those only the rows where an optional
-modality is present (masked lyrics rows are left out). A constant column keeps scale 1; a modality
-with no present training row keeps mean 0 and scale 1.
+modality is present (masked lyrics rows are left out). The inputs may be memory-mapped: the statistics
+are accumulated in float64 over chunks of rows, so fitting never holds more than one chunk. A constant
+column keeps scale 1; a modality with no present training row keeps mean 0 and scale 1.
 
-``Scaler.transform`` is applied to every input before it reaches the network (training, latents,
+``Scaler.transform`` is applied to every batch before it reaches the network (training, latents,
 reconstructions, reconstruction errors, VaDE clusters); ``Scaler.inverse`` maps decoder outputs back
 to the input's units. Masked rows come out of ``transform`` as zeros (the models ignore them).
 The statistics are stored as ``scaler.npz`` in the artifact (plain arrays, no pickle).
@@ -30,6 +31,7 @@ import numpy as np
 
 from core import artifacts
 from core.errors import ArtifactError, ParameterError
+from core.training.stream import gather, window_rows
 
 SCALER_FILE = "scaler.npz"
 _CHUNK_ROWS = 256
@@ -112,19 +114,28 @@ def _stat_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(shape) if len(shape) == 1 else tuple(shape[:-1]) + (1,)
 
 
-def _fit_standard(x: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean/std over ``rows`` of x (n, *shape) (and time for 2-D+), in float64, chunked to bound memory."""
+def _fit_standard(x, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean/std over ``rows`` of x (n, *shape) (and time for 2-D+), in float64.
+
+    x may be memory-mapped (or a RowView): it is read in chunks of ``_CHUNK_ROWS`` rows at most and about
+    ``WINDOW_BYTES`` of float64 each, twice (sum, then squared deviations from the mean: the exact two-pass
+    statistics, never E[x²] − E[x]²), so memory is bounded by one chunk whatever the number of rows.
+    """
     axes = (0,) if x.ndim == 2 else (0, x.ndim - 1)
     shape = _stat_shape(x.shape[1:])
     count = len(rows) * (1 if x.ndim == 2 else x.shape[-1])
+    step = window_rows(x.shape, itemsize=8, cap=_CHUNK_ROWS)
     total = np.zeros(shape, np.float64)
-    for i in range(0, len(rows), _CHUNK_ROWS):
-        total += x[rows[i:i + _CHUNK_ROWS]].sum(axis=axes, dtype=np.float64).reshape(shape)
+    for i in range(0, len(rows), step):
+        total += gather(x, rows[i:i + step]).sum(axis=axes, dtype=np.float64).reshape(shape)
     mean = total / count
     sq = np.zeros(shape, np.float64)
-    for i in range(0, len(rows), _CHUNK_ROWS):
-        d = x[rows[i:i + _CHUNK_ROWS]].astype(np.float64) - mean
-        sq += (d * d).sum(axis=axes).reshape(shape)
+    for i in range(0, len(rows), step):
+        d = gather(x, rows[i:i + step]).astype(np.float64)
+        d -= mean
+        np.square(d, out=d)
+        sq += d.sum(axis=axes).reshape(shape)
+        del d
     std = np.sqrt(sq / count)
     scale = np.where(std > 1e-8, std, 1.0)  # constant columns keep scale 1
     return mean.astype(np.float32), scale.astype(np.float32)
