@@ -183,3 +183,23 @@ def test_reusable_dbscan_matches_sklearn_at_every_eps():
             assert np.array_equal(ours.core_sample_indices_, ref.core_sample_indices_)
             assert adjusted_rand_score(ref.labels_, ours.labels_) > 0.999
     assert ReusableDBSCAN(1.5, min_samples=1).fit(X).engine_ == "sklearn"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_auto_eps_finds_groups_where_the_knee_merges_everything(seed):
+    """Overlapping heavy-tailed groups of different spread (as real collections look): the k-distance curve
+    has no sharp knee and the chord rule lands where DBSCAN makes one cluster; 'auto' scans for a real cut."""
+    from sklearn.metrics import adjusted_rand_score
+
+    from core.cluster import ReusableDBSCAN, resolve_auto
+    from core.metrics import k_distance, suggest_eps
+
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(4), 60)
+    X = rng.normal(0, 2.2, (4, 16))[y] + rng.standard_t(4, (240, 16)) * np.array([0.6, 0.9, 1.2, 1.5])[y, None]
+    knee = ReusableDBSCAN(suggest_eps(k_distance(X, k=10)), min_samples=10).fit(X).labels_
+    assert len(set(knee[knee >= 0])) == 1
+    p = resolve_auto("dbscan", {"eps": "auto", "min_samples": 10}, X)
+    labels = ReusableDBSCAN(p["eps"], min_samples=10).fit(X).labels_
+    assert len(set(labels[labels >= 0])) >= 3 and (labels < 0).mean() < 0.35
+    assert adjusted_rand_score(y, labels) > 0.5
