@@ -7,7 +7,7 @@ Synthetic blobs (d=32, 8 centres) at 1,000 / 10,000 / 100,000 points. For each s
   baseline: sklearn KMeans() with its defaults + unsampled Silhouette (skipped above 20,000 points:
   O(n^2));
 * dbscan eps change run_clustering(dbscan, eps) + evaluate(sampled), after a first (cold) call that
-  builds the reusable neighbour/MST structure (ReusableDBSCAN; sklearn's DBSCAN above 20,000 points);
+  builds the reusable neighbour/MST structure (ReusableDBSCAN on the hdbscan package's exact MST, any n);
 * fusion alpha change core.represent.concat_blocks (block-scale both parts + concat, 32 + 64 dims) + kmeans
   + evaluate(sampled);
 * cached map read  cached_projection() of the (n, 2) map (array fingerprint + npz read).
