@@ -21,8 +21,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-NOISE_LABEL = -1
-MISSING_LABEL = -2
+from core.cluster import MISSING as MISSING_LABEL
+from core.cluster import NOISE as NOISE_LABEL
 
 
 def cluster_names(labels: np.ndarray, names: Mapping[int, str] | None = None) -> np.ndarray:

@@ -47,6 +47,7 @@ from core.features.rows import FeatureExtractionError, GroupResult, make_pool, r
 from core.hashing import fingerprint
 from core.progress import never_cancel, no_progress
 from core.registry import Registry
+from core.schema import has_audio
 
 GROUPS: Registry = Registry("feature group")
 
@@ -64,10 +65,6 @@ def partial_dir(dataset, group_fp: str, chunk_size: int) -> Path:
 
 
 # ---------------------------------------------------------------- groups
-
-def _has_audio(tracks) -> bool:
-    return "path" in tracks.columns and bool((tracks["path"].astype(str) != "").any())
-
 
 def _audio_rows(dataset) -> tuple[list, list]:
     """What an audio pass reads: (track ids, paths, offsets, durations) and each file's (size, mtime)."""
@@ -93,7 +90,7 @@ class AudioGroup:
         return [n for n, s in FEATURES.items() if s.kind == self.kind]
 
     def unavailable(self, dataset) -> str:
-        return "" if _has_audio(dataset.tracks) else "the track table has no audio paths"
+        return "" if has_audio(dataset.tracks) else "the track table has no audio paths"
 
     def config(self, cfg: FeatureConfig) -> dict:
         return cfg.spectral.describe()

@@ -15,11 +15,11 @@ import pandas as pd
 import streamlit as st
 
 from core import datasets
+from core.datasets.importers import LAYOUTS
 from core.errors import SongscapeError
 from core.ui import data, keys
 from core.ui.widgets import plain
 
-LAYOUTS = ["auto", "folder", "gtzan", "jamendo", "tabular"]
 SOURCES = ("Folder on this machine", "Upload a .zip")
 PENDING_DATASET = keys.DATASET + ".pending"  # the dataset an import selects on the next run
 
@@ -27,7 +27,7 @@ PENDING_DATASET = keys.DATASET + ".pending"  # the dataset an import selects on 
 def _import_form() -> None:
     with st.expander("Import your music", expanded=False, icon=":material/library_add:"):
         src = st.radio("Source", SOURCES, horizontal=True, key="import.src")
-        layout = st.selectbox("Layout", LAYOUTS, key="import.layout",
+        layout = st.selectbox("Layout", list(LAYOUTS), key="import.layout",
                               help="auto detects: folder + metadata CSV, GTZAN-style genre folders, "
                                    "JamendoLyrics CSV, or a Spotify-style tabular CSV")
         name = st.text_input("Dataset name", key="import.name", placeholder="from the folder name")
