@@ -277,6 +277,22 @@ def test_corrupt_file_is_reported_not_fatal(tmp_path):
     assert np.all(fs.X[2] == 0) and np.all(fs.X[:2, 0] > 0)           # centroid mean of the good clips
 
 
+def test_a_damaged_cached_feature_is_rebuilt_to_the_same_numbers(tmp_path):
+    """A cached group whose .npy was cut short (disk full, copy interrupted) is detected when it is opened,
+    rebuilt, and gives the numbers it gave before; a deleted meta.json counts as an unfinished group."""
+    from core.features import get_features
+    from core.features.extract import features_root
+
+    ds = _dataset(tmp_path, n=3)
+    before = np.array(get_features(ds, "logmel", jobs=1, config=_cfg()).X)
+    npy = next(features_root(ds).rglob("logmel.npy"))
+    npy.write_bytes(npy.read_bytes()[: npy.stat().st_size // 2])
+    again = get_features(ds, "logmel", jobs=1, config=_cfg())
+    assert np.array_equal(np.asarray(again.X), before)
+    (npy.parent / "meta.json").unlink()
+    assert np.array_equal(np.asarray(get_features(ds, "logmel", jobs=1, config=_cfg()).X), before)
+
+
 def test_segment_rows_read_their_offset(tmp_path):
     from core.features import get_features
 
