@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Sequence
 
 import numpy as np
@@ -93,6 +94,12 @@ def _category_colors(values: Sequence) -> dict:
     return out
 
 
+def plotly_text(value) -> str:
+    """User text (titles, artists, labels) shown literally: Plotly reads <b>, <a href=…>, <br> in hover and
+    legend text as markup, and decodes entities, so angle brackets and ampersands are escaped."""
+    return html.escape(str(value), quote=False)
+
+
 def scatter_map(coords: np.ndarray, *, color: Sequence, hover: pd.DataFrame, title: str = "",
                 color_title: str = "", continuous: bool = False, height: int = 560,
                 highlight: np.ndarray | None = None, highlight_name: str = "search matches"):
@@ -107,7 +114,8 @@ def scatter_map(coords: np.ndarray, *, color: Sequence, hover: pd.DataFrame, tit
     hover_cols = [c for c in hover.columns]
     hovertemplate = "<br>".join(f"{c}: %{{customdata[{i + 1}]}}" for i, c in enumerate(hover_cols)) + "<extra></extra>"
     idx = np.arange(len(coords))
-    custom = np.column_stack([idx] + [hover[c].astype(str).values for c in hover_cols]) if hover_cols else idx[:, None]
+    custom = np.column_stack([idx] + [[plotly_text(v) for v in hover[c].astype(str).values] for c in hover_cols]) \
+        if hover_cols else idx[:, None]
     fig = go.Figure()
     if continuous:
         vals = np.asarray(color, dtype=float)
@@ -120,7 +128,7 @@ def scatter_map(coords: np.ndarray, *, color: Sequence, hover: pd.DataFrame, tit
         colors = _category_colors(labels)
         for cat, col in colors.items():
             m = labels == cat
-            fig.add_trace(go.Scattergl(x=coords[m, 0], y=coords[m, 1], mode="markers", name=cat,
+            fig.add_trace(go.Scattergl(x=coords[m, 0], y=coords[m, 1], mode="markers", name=plotly_text(cat),
                                        customdata=custom[m], hovertemplate=hovertemplate,
                                        marker=dict(size=6 if cat not in ("noise", "-1") else 4, color=col,
                                                    opacity=0.9 if cat not in ("noise", "-1") else 0.5)))

@@ -570,3 +570,18 @@ def test_sidebar_refuses_outside_roots_in_one_line(sidebar_app):
     errs = [e.value for e in at.error]
     assert len(errs) == 1 and "SONGSCAPE" in errs[0] and "\n" not in errs[0]
     assert at.selectbox(key="dataset_name").value == "demo"
+
+
+def test_map_hover_and_legend_show_user_text_literally():
+    """Plotly reads <b>, <a href=…> in hover/legend text as markup; titles and labels are escaped."""
+    import pandas as pd
+
+    from core.viz import scatter_map
+
+    hover = pd.DataFrame({"title": ["<a href='javascript:alert(1)'>x</a>", "Rock & Roll"], "genre": ["<b>pop</b>", "x"]})
+    fig = scatter_map(np.zeros((2, 2)), color=["<b>pop</b>", "x"], hover=hover)
+    custom = np.concatenate([np.asarray(t.customdata) for t in fig.data])
+    text = " ".join(map(str, custom.ravel()))
+    assert "<a " not in text and "&lt;a href='javascript:alert(1)'&gt;x&lt;/a&gt;" in text and "Rock &amp; Roll" in text
+    assert {t.name for t in fig.data} == {"&lt;b&gt;pop&lt;/b&gt;", "x"}
+    assert sorted(int(float(c[0])) for c in custom) == [0, 1]  # the row index still leads each point's data
