@@ -100,3 +100,34 @@ def test_click_a_point_on_the_map_and_it_plays(tmp_path):
         page.screenshot(path=str(tmp_path / "map-click.png"), full_page=False)
         if os.environ.get("SONGSCAPE_SCREENSHOTS"):  # to refresh the README's picture by hand
             shutil.copy(tmp_path / "map-click.png", os.environ["SONGSCAPE_SCREENSHOTS"])
+
+
+def test_colour_the_map_by_top_musicnn_tag(tmp_path, monkeypatch):
+    """Once the MagnaTagATune tagger has run, the map can be coloured by each track's top tag."""
+    from core.features.musicnn import MODELS, missing_reason
+
+    chromium_or_skip()
+    if missing_reason():
+        pytest.skip(missing_reason())
+    env = {**SMALL_DEMO, "SONGSCAPE_HOME": str(tmp_path / "home"), "SONGSCAPE_MODELS": str(tmp_path / "models")}
+    with running_app(env) as url, browser_page() as page:
+        page.goto(url + "/explore", wait_until="domcontentloaded")
+        page.get_by_text("Click a point to play it").wait_for(timeout=240_000)   # the demo exists now
+        monkeypatch.setenv("SONGSCAPE_HOME", env["SONGSCAPE_HOME"])
+        from core.datasets import load_dataset
+        from core.features import get_features
+
+        get_features(load_dataset("demo"), "musicnn_mtt_tags", jobs=1)          # what the Dataset page's button runs
+        page.reload(wait_until="domcontentloaded")
+        box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Colour by")
+        box.wait_for(timeout=240_000)
+        box.click()
+        page.get_by_role("option", name="top tag").click()
+        names = page.wait_for_function(
+            """() => { const gd = [...document.querySelectorAll('.js-plotly-plot')].find(g => g._fullData
+                         && g._fullData.length && g._fullData[0].type === 'scattergl'
+                         && (g._fullLayout.legend.title || {}).text === 'top tag');
+                       return gd ? gd._fullData.map(t => t.name) : null; }""", timeout=120_000).json_value()
+        tags = set(MODELS.get("MTT_musicnn").labels)
+        assert names and set(names) <= tags, names
+        page.screenshot(path=str(tmp_path / "top-tag.png"), full_page=False)
