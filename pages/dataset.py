@@ -40,7 +40,7 @@ shown_cols = [c for c in ("title", "artist", "language", "genre", "duration_s", 
 shown_cols += [c for c in tracks.columns if c not in shown_cols and c not in
                ("track_id", "path", "offset_s", "parent_id", "source")][:12]
 with tab_tracks:
-    picked = track_grid(shown[shown_cols + ["track_id"]], key=f"grid.{ds.name}")
+    picked = track_grid(dsui.table_page(shown[shown_cols + ["track_id"]], key="dataset.page"), key=f"grid.{ds.name}")
 
 with tab_labels:
     labels = label_columns(tracks)

@@ -166,3 +166,32 @@ def test_beta_control_offers_training_and_never_shows_a_cancelled_model_as_train
     beta = next(s for s in at.select_slider if s.key.endswith(".beta"))
     assert beta.value == 4.0 and beta.format_func(4.0) == "4 ✓"
     assert not [b for b in at.button if b.key.endswith(".train")]
+
+
+def test_a_large_track_table_is_paged_on_the_server(tmp_path, monkeypatch):
+    """12,000 tracks: the table gets 5,000 rows at a time and a page number; search narrows what is paged."""
+    import pandas as pd
+    from streamlit.testing.v1 import AppTest
+
+    from core.datasets import ImportResult, save_dataset
+
+    monkeypatch.setenv("SONGSCAPE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SONGSCAPE_MODELS", str(tmp_path / "models"))
+    for k, v in SMALL.items():
+        monkeypatch.setenv(k, v)
+    n = 12_000
+    rng = np.random.default_rng(0)
+    tracks = pd.DataFrame({"track_id": [f"t{i}" for i in range(n)], "title": [f"song {i}" for i in range(n)],
+                           "genre": rng.choice(["rock", "pop"], n), "energy": rng.random(n)})
+    save_dataset("big", ImportResult(tracks=tracks, layout="tabular"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.session_state["dataset_name"] = "big"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    page = at.number_input(key="dataset.page")
+    assert page.max == 3 and page.value == 1
+    assert any(c.value == "Tracks 1–5,000 of 12,000." for c in at.caption)
+    page.set_value(3).run()
+    assert any(c.value == "Tracks 10,001–12,000 of 12,000." for c in at.caption)
+    at.text_input(key="dataset.search").set_value("song 1199").run()   # 11 matches: one page, no pager
+    assert not [w for w in at.number_input if w.key == "dataset.page"]

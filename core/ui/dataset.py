@@ -39,6 +39,22 @@ def search(tracks: pd.DataFrame, query: str) -> pd.DataFrame:
     return tracks[hit]
 
 
+TABLE_PAGE_ROWS = 5_000  # rows sent to the browser at once; a 100,000-track table is paged here, not there
+
+
+def table_page(df: pd.DataFrame, *, key: str, rows: int = TABLE_PAGE_ROWS) -> pd.DataFrame:
+    """The rows of ``df`` to send to the table: all of them up to ``rows``, else one page of ``rows``
+    chosen with a page number under the table (search narrows what is paged)."""
+    if len(df) <= rows:
+        return df
+    pages = -(-len(df) // rows)
+    page = int(st.number_input(f"Page (of {pages})", 1, pages, 1, key=key,
+                               help=f"The table shows {rows:,} tracks at a time; search to narrow it."))
+    start = (page - 1) * rows
+    st.caption(f"Tracks {start + 1:,}–{min(start + rows, len(df)):,} of {len(df):,}.")
+    return df.iloc[start:start + rows]
+
+
 def follow_selection(options: list[str], *, query: str, grid_pick: str | None) -> None:
     """Move the track picker before it is drawn: to the first match of a new search, to a newly
     clicked table row, or into the options when its track is not among them."""
