@@ -333,6 +333,14 @@ def top_tag_labels(probs: np.ndarray, valid: np.ndarray, tags: Sequence[str]) ->
 
 # ----------------------------------------------------------------------------- honest scores
 
+def assignments_frame(tracks: pd.DataFrame, labels: np.ndarray, *, names: Mapping[int, str] | None = None,
+                      label_cols: Sequence[str] = ()) -> pd.DataFrame:
+    """The assignments export: track_id, title, artist, the scored labels, cluster (-1 noise, -2 no data)
+    and cluster_name (the user's names, else "cluster k")."""
+    cols = [c for c in ("track_id", "title", "artist", *label_cols) if c in tracks]
+    return tracks[list(dict.fromkeys(cols))].assign(cluster=np.asarray(labels), cluster_name=cluster_names(labels, names))
+
+
 def k_below_classes(n_clusters: int, truths: Mapping[str, np.ndarray]) -> list[dict]:
     """Label columns with more classes than clusters: purity and Hungarian accuracy cannot reach 1.
 

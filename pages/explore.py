@@ -27,8 +27,7 @@ with controls:
         st.error(plain(exc))
         st.stop()
     st.subheader("Map")
-    method = st.radio("Projection", ["umap", "tsne", "pca"], horizontal=True, key="explore.proj",
-                      format_func={"umap": "UMAP", "tsne": "t-SNE", "pca": "PCA"}.get)
+    method = ex.projection_picker(len(ds.tracks))
     color_by = st.selectbox("Colour by", ex.color_options(ds, spec, label_cols), key="explore.color")
     query, shown = ex.map_filters(ds, label_cols)
 

@@ -104,6 +104,20 @@ class AudioGroup:
                          scheduler=scheduler)
 
 
+def by_table(dataset, what: str, compute, *extra):
+    """``compute()`` once per content of the track table: a dataset saved in the workspace carries the
+    fingerprint of every cell (``info["content_fingerprint"]``), so checks and fingerprints that scan
+    the whole table (100,000 rows: about a second each) are kept in the one cache under it."""
+    from core.cache import CACHE
+
+    info = getattr(dataset, "info", None)
+    content = info.get("content_fingerprint") if isinstance(info, dict) else None
+    if not content:
+        return compute()
+    key = fingerprint(what, content, dataset.fingerprint, *extra)
+    return CACHE.get_or_compute_object("track-table", key, compute, nbytes=lambda v: 256)
+
+
 class LyricsGroup:
     kind = "lyrics"
 
@@ -114,7 +128,7 @@ class LyricsGroup:
         t = dataset.tracks
         if "lyrics" not in t.columns:
             return "the track table has no lyrics column"
-        n = int((t["lyrics"].astype(str).str.strip() != "").sum())
+        n = by_table(dataset, "lyrics-count", lambda: int((t["lyrics"].astype(str).str.strip() != "").sum()))
         return "" if n >= 2 else f"only {n} track(s) have lyrics (2 or more needed)"
 
     def config(self, cfg: FeatureConfig) -> dict:
@@ -124,8 +138,9 @@ class LyricsGroup:
 
     def fingerprint(self, dataset, cfg: FeatureConfig) -> str:
         t = dataset.tracks
-        return fingerprint("lyrics", dataset.fingerprint, t["track_id"].astype(str).tolist(),
-                           t["lyrics"].astype(str).tolist(), cfg.lyrics, version=FEATURES_VERSION)
+        return by_table(dataset, "lyrics-group", lambda: fingerprint(
+            "lyrics", dataset.fingerprint, t["track_id"].astype(str).tolist(), t["lyrics"].astype(str).tolist(),
+            cfg.lyrics, version=FEATURES_VERSION), cfg.lyrics)
 
     def compute(self, dataset, cfg: FeatureConfig, *, group_fp: str, progress, cancel, jobs,
                 scheduler: str | None = None) -> GroupResult:
@@ -146,11 +161,14 @@ class TabularGroup:
     def unavailable(self, dataset) -> str:
         from core.features.tabular import tabular_columns
 
-        try:
-            cols = tabular_columns(dataset.tracks)
-        except SchemaError as exc:
-            return str(exc)
-        return "" if cols else "the track table has no numeric columns besides the core ones"
+        def check() -> str:
+            try:
+                cols = tabular_columns(dataset.tracks)
+            except SchemaError as exc:
+                return str(exc)
+            return "" if cols else "the track table has no numeric columns besides the core ones"
+
+        return by_table(dataset, "tabular-available", check)
 
     def config(self, cfg: FeatureConfig) -> dict:
         from dataclasses import asdict
@@ -160,11 +178,14 @@ class TabularGroup:
     def fingerprint(self, dataset, cfg: FeatureConfig) -> str:
         from core.features.tabular import tabular_columns
 
-        t = dataset.tracks
-        cols = tabular_columns(t, config=cfg.tabular)
-        values = t[cols].astype(str).values.tolist()
-        return fingerprint("tabular", dataset.fingerprint, t["track_id"].astype(str).tolist(), cols, values,
-                           cfg.tabular, version=FEATURES_VERSION)
+        def compute() -> str:
+            t = dataset.tracks
+            cols = tabular_columns(t, config=cfg.tabular)
+            values = t[cols].astype(str).values.tolist()
+            return fingerprint("tabular", dataset.fingerprint, t["track_id"].astype(str).tolist(), cols, values,
+                               cfg.tabular, version=FEATURES_VERSION)
+
+        return by_table(dataset, "tabular-group", compute, cfg.tabular)
 
     def compute(self, dataset, cfg: FeatureConfig, *, group_fp: str, progress, cancel, jobs,
                 scheduler: str | None = None) -> GroupResult:

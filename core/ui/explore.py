@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from core import viz
-from core.explore import cluster_names, contingency, nearest_neighbors, typical_tracks
+from core.explore import assignments_frame, cluster_names, contingency, nearest_neighbors, search_mask, typical_tracks
 from core.ui import data
 from core.ui.explore_cluster import (  # noqa: F401  (re-exported for the pages)
     class_flags,
@@ -33,6 +33,7 @@ from core.ui.explore_map import (  # noqa: F401  (re-exported for the pages)
     color_options,
     map_filters,
     projection_map,
+    projection_picker,
     selected_tracks,
     spec_model_id,
 )
@@ -44,6 +45,8 @@ from core.ui.explore_represent import (  # noqa: F401  (re-exported for the page
     representation_picker,
 )
 from core.ui.widgets import play_track
+
+SIMILAR_PICKER_MAX = 2_000  # query-track picker entries; above this the tab searches first
 
 
 def confusion_tab(ds, result, label_cols, names=None) -> None:
@@ -84,7 +87,17 @@ def similar_tab(ds, rep) -> None:
         st.info("No track has this representation.")
         return
     t = ds.tracks
-    i = st.selectbox("Track", valid_idx.tolist(), key="similar.track",
+    options = valid_idx
+    if len(valid_idx) > SIMILAR_PICKER_MAX:  # a picker of 100,000 labels would cost seconds on every rerun
+        query = st.text_input("Find the query track", key="similar.find", placeholder="title or artist",
+                              help=f"{len(valid_idx):,} tracks: the picker lists the first "
+                                   f"{SIMILAR_PICKER_MAX:,} matches.")
+        hits = valid_idx[search_mask(t.iloc[valid_idx], query)] if query.strip() else valid_idx
+        options = hits[:SIMILAR_PICKER_MAX]
+        if not len(options):
+            st.info("No track matches.")
+            return
+    i = st.selectbox("Track", options.tolist(), key="similar.track",
                      format_func=lambda j: f"{t['title'].iloc[j] or t['track_id'].iloc[j]} — {t['artist'].iloc[j]}")
     st.markdown("**Query**")
     play_track(t.iloc[i].to_dict())
@@ -158,13 +171,12 @@ def export_tab(ds, rep, report, result, *, method: str, seed: int, names, label_
     st.dataframe(table, hide_index=True)
     long = long_metric_table(report.values)
     meta = "".join(f"% {k}: {v}\n" for k, v in report.meta.items())
-    cols = [c for c in ("track_id", "title", "artist", *label_cols) if c in ds.tracks]
-    assign = ds.tracks[list(dict.fromkeys(cols))].assign(cluster=result.labels,
-                                                         cluster_name=cluster_names(result.labels, names))
+    assign = assignments_frame(ds.tracks, result.labels, names=names, label_cols=label_cols)
     download_buttons({"metrics.csv": (export.to_csv(table, report.warnings), "text/csv"),
                       "metrics.md": (export.to_markdown(table, report.warnings), "text/markdown"),
                       "metrics.tex": (meta + export.to_latex(long, report.warnings), "text/x-tex"),
-                      "assignments.csv": (export.csv_text(assign), "text/csv")}, key="export.tables")
+                      "assignments.csv": (lambda: export.csv_text(assign), "text/csv")},  # built on click
+                     key="export.tables")
     with st.expander("LaTeX (metric × value)"):
         st.code(meta + export.to_latex(long, report.warnings), language="latex")
     st.caption("Figures: use the camera icon on any chart for a PNG; interactive HTML below.")
@@ -178,9 +190,12 @@ def figure_html_downloads(ds, rep, result, *, method: str, seed: int, names=None
     Y = cached_projection(rep.X, method, random_state=seed, valid=rep.valid)
     if Y is None:
         return
-    ok = np.isfinite(Y).all(axis=1)
-    hover = ds.tracks[[c for c in ("title", "artist", "language", "genre") if c in ds.tracks]][ok].reset_index(drop=True)
-    fig = viz.scatter_map(Y[ok], color=cluster_names(result.labels, names)[ok], hover=hover,
-                          title=f"{method.upper()} of {rep.label}")
-    st.download_button("map.html", data=fig.to_html(include_plotlyjs=True, full_html=True), file_name="map.html",
+    def page() -> str:  # built when the button is clicked, not on every rerun
+        ok = np.isfinite(Y).all(axis=1)
+        hover = ds.tracks[[c for c in ("title", "artist", "language", "genre") if c in ds.tracks]][ok]
+        fig = viz.scatter_map(Y[ok], color=cluster_names(result.labels, names)[ok], hover=hover.reset_index(drop=True),
+                              title=f"{method.upper()} of {rep.label}")
+        return fig.to_html(include_plotlyjs=True, full_html=True)
+
+    st.download_button("map.html", data=page, file_name="map.html",
                        mime="text/html", key="export.map.html")

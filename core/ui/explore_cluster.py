@@ -136,8 +136,10 @@ def metric_row(report, *, ds=None, spec: dict | None = None, models: pd.DataFram
 def class_flags(ds, result, label_cols) -> None:
     """Say when there are fewer clusters than classes of a scored label (purity and accuracy are capped)."""
     k = int(result.n_clusters) + (1 if result.n_noise else 0)
-    truths = {c: ds.tracks[c].fillna("").astype(str).values for c in label_cols if c in ds.tracks}
-    for f in k_below_classes(k, truths):
+    cols = tuple(c for c in label_cols if c in ds.tracks)
+    flags = data.memo(("class-flags", ds.fingerprint, cols, k), lambda: k_below_classes(
+        k, {c: ds.tracks[c].fillna("").astype(str).values for c in cols}))
+    for f in flags:
         st.info(f"{f['clusters']} clusters for {f['classes']} {plain(f['label'])} classes: purity and Hungarian "
                 f"accuracy against {plain(f['label'])} can reach at most {f['cap']:.3f} here.", icon=":material/info:")
 

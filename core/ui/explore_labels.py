@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core.explore import model_table, preset_model_ids
+from core.ui import data
 
 NOT_COLUMNS = ("track_id", "path", "lyrics", "parent_id", "source", "title")  # never a label or one-hot column
 
@@ -23,9 +24,11 @@ def label_options(ds) -> tuple[list[str], list[str]]:
     """(every column that can be scored as a label, the default ones: language, genre, recorded extras)."""
     from core.schema import label_columns
 
-    t = ds.tracks
-    default = label_columns(t)
-    return label_columns(t, extra=[c for c in t.columns if c not in NOT_COLUMNS]), default
+    def compute():
+        t = ds.tracks
+        return label_columns(t, extra=[c for c in t.columns if c not in NOT_COLUMNS]), label_columns(t)
+
+    return data.memo(("label-options", ds.fingerprint), compute)  # scans every column: once per dataset
 
 
 def label_picker(ds, *, key: str) -> list[str]:

@@ -55,6 +55,20 @@ COLOR_SOURCES: dict[str, Callable] = {  # name -> (ds, result, names, model_id) 
 }
 
 
+PROJECTIONS = {"umap": "UMAP", "tsne": "t-SNE", "pca": "PCA"}
+SLOW_PROJECTION_ABOVE = 20_000  # UMAP / t-SNE of more tracks take minutes on a laptop: the map opens on PCA
+
+
+def projection_picker(n: int) -> str:
+    """The map's projection; UMAP by default, PCA above SLOW_PROJECTION_ABOVE tracks (UMAP stays one click away)."""
+    big = n > SLOW_PROJECTION_ABOVE
+    method = st.radio("Projection", list(PROJECTIONS), horizontal=True, key="explore.proj", format_func=PROJECTIONS.get,
+                      index=list(PROJECTIONS).index("pca" if big else "umap"))
+    if big and method != "pca":
+        st.caption(f"{PROJECTIONS[method]} of {n:,} tracks takes minutes the first time (then it is cached).")
+    return method
+
+
 def color_options(ds, spec: dict, label_cols=None) -> list[str]:
     from core.schema import label_columns
 

@@ -7,7 +7,7 @@ Players send a bounded window as OGG (``core.preview``), and keep only a few cli
 from __future__ import annotations
 
 import time
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import pandas as pd
 import streamlit as st
@@ -177,8 +177,8 @@ def play_track(row: Mapping[str, Any], *, caption: bool = True, key: str | None 
     return start
 
 
-def download_buttons(files: Mapping[str, tuple[bytes | str, str]], *, key: str) -> None:
-    """A row of download buttons: {label: (data, mime)} with file names from the label."""
+def download_buttons(files: Mapping[str, tuple[bytes | str | Callable[[], bytes | str], str]], *, key: str) -> None:
+    """A row of download buttons: {label: (data or a callable made on click, mime)}, file names from the label."""
     cols = st.columns(max(1, len(files)))
     for col, (name, (data, mime)) in zip(cols, files.items()):
         col.download_button(name, data=data, file_name=name, mime=mime, key=f"{key}.{name}")
