@@ -30,6 +30,7 @@ from core.registry import Registry
 NOISE = -1
 MISSING = -2
 MINIBATCH_ABOVE = 20_000  # k-means switches to MiniBatchKMeans above this many points
+HDBSCAN_MIN_SAMPLES_CAP = 25  # min_samples when left at 0 (see _hdbscan)
 MAX_QUADRATIC = 30_000    # agglomerative / spectral need O(n^2) memory or time beyond this
 
 
@@ -250,8 +251,10 @@ def _hdbscan(p: dict, rs: int):
     # up to numbering on well separated data.
     import hdbscan
 
+    # min_samples = min_cluster_size (the package's default) keeps that many neighbours per point: with
+    # min_cluster_size 'auto' = 2,000 at 100,000 tracks that was 6 GB; the density estimate needs far fewer
     return hdbscan.HDBSCAN(min_cluster_size=p["min_cluster_size"],
-                           min_samples=p["min_samples"] or None,
+                           min_samples=p["min_samples"] or min(p["min_cluster_size"], HDBSCAN_MIN_SAMPLES_CAP),
                            cluster_selection_epsilon=p["cluster_selection_epsilon"])
 
 
@@ -339,7 +342,7 @@ CLUSTERERS.add("dbscan", ClustererSpec(
 CLUSTERERS.add("hdbscan", ClustererSpec(
     "hdbscan", "HDBSCAN",
     {"min_cluster_size": Param("int", 15, 2, None, help="Smallest group that counts as a cluster."),
-     "min_samples": Param("int", 0, 0, None, help="Density smoothing; 0 = same as min_cluster_size."),
+     "min_samples": Param("int", 0, 0, None, help="Density smoothing; 0 = min_cluster_size, at most 25."),
      "cluster_selection_epsilon": Param("float", 0.0, 0.0, None, help="Merge clusters closer than this.")},
     help="Hierarchical DBSCAN (the `hdbscan` package): no eps to tune; noise is -1. min_cluster_size='auto' "
          "= 2 % of the tracks (at least 5). On 16–64-D embeddings cluster a UMAP-reduced representation.",

@@ -203,3 +203,15 @@ def test_auto_eps_finds_groups_where_the_knee_merges_everything(seed):
     labels = ReusableDBSCAN(p["eps"], min_samples=10).fit(X).labels_
     assert len(set(labels[labels >= 0])) >= 3 and (labels < 0).mean() < 0.35
     assert adjusted_rand_score(y, labels) > 0.5
+
+
+def test_hdbscan_keeps_few_neighbours_when_min_samples_is_left_at_zero():
+    """min_samples = min_cluster_size ('auto' = 2 % of n) kept 2,000 neighbours per point at 100,000 tracks
+    (6 GB); left at 0 it is capped, and an explicit value is kept."""
+    from core.cluster import CLUSTERERS, HDBSCAN_MIN_SAMPLES_CAP
+
+    spec = CLUSTERERS.get("hdbscan")
+    est = spec.build({"min_cluster_size": 2000, "min_samples": 0, "cluster_selection_epsilon": 0.0}, 0)
+    assert est.min_samples == HDBSCAN_MIN_SAMPLES_CAP == 25
+    assert spec.build({"min_cluster_size": 8, "min_samples": 0, "cluster_selection_epsilon": 0.0}, 0).min_samples == 8
+    assert spec.build({"min_cluster_size": 2000, "min_samples": 300, "cluster_selection_epsilon": 0.0}, 0).min_samples == 300
