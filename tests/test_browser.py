@@ -131,3 +131,58 @@ def test_colour_the_map_by_top_musicnn_tag(tmp_path, monkeypatch):
         tags = set(MODELS.get("MTT_musicnn").labels)
         assert names and set(names) <= tags, names
         page.screenshot(path=str(tmp_path / "top-tag.png"), full_page=False)
+
+
+MAP_POINTS = """() => { const gd = [...document.querySelectorAll('.js-plotly-plot')].find(g => g._fullData
+    && g._fullData.length && g._fullData[0].type === 'scattergl' && (g._fullLayout.legend.title || {}).text === 'cluster');
+  return gd ? {n: gd._fullData.reduce((a, t) => a + (t.x ? t.x.length : 0), 0), traces: gd._fullData.length} : null; }"""
+
+
+def test_explore_a_100000_track_library_moves_k_and_redraws_the_map(tmp_path):
+    """100,000 tracks (a synthetic feature table, 4 groups): the Explore page opens on a WebGL map of every
+    point, and moving k redraws it with the new clusters. Server-side times are printed, not asserted."""
+    import time
+
+    import numpy as np
+    import pandas as pd
+
+    chromium_or_skip()
+    home = tmp_path / "home"
+    env = {**SMALL_DEMO, "SONGSCAPE_HOME": str(home), "SONGSCAPE_MODELS": str(tmp_path / "models")}
+    import os
+
+    os.environ["SONGSCAPE_HOME"] = str(home)
+    try:
+        from core.datasets import ImportResult, save_dataset
+
+        n, rng = 100_000, np.random.default_rng(0)
+        y = rng.integers(0, 4, n)
+        cols = {f"f{j}": rng.normal(0, 1, n) + 3.0 * (y == j % 4) for j in range(8)}
+        save_dataset("library", ImportResult(tracks=pd.DataFrame(
+            {"track_id": [f"t{i}" for i in range(n)], "title": [f"song {i}" for i in range(n)],
+             "genre": np.array(["rock", "pop", "rap", "jazz"])[y], **cols}), layout="tabular"))
+    finally:
+        os.environ.pop("SONGSCAPE_HOME", None)
+    with running_app(env) as url, browser_page() as page:
+        page.goto(url + "/explore", wait_until="domcontentloaded")
+        page.get_by_text("Click a point to play it").wait_for(timeout=240_000)        # the demo, first
+        box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Dataset")
+        box.click()
+        page.get_by_role("option", name="library").click()
+        t0 = time.time()
+        got = page.wait_for_function(f"() => {{ const m = ({MAP_POINTS})(); return m && m.n === 100000 ? m : null; }}",
+                                     timeout=240_000)
+        print(f"100,000-point map drawn {time.time() - t0:.1f} s after choosing the dataset")
+        assert got.json_value()["traces"] == 6                                          # k = 6 by default
+        slider = page.locator('input[type="range"][aria-label="n clusters"][max="50"]')  # not the demo's (max 23)
+        slider.focus()
+        t0 = time.time()
+        slider.press("ArrowLeft")
+        slider.press("ArrowLeft")
+        page.wait_for_function(f"() => {{ const m = ({MAP_POINTS})(); return m && m.traces === 4 && m.n === 100000; }}",
+                               timeout=240_000)
+        print(f"k 6 → 4 redrawn in {time.time() - t0:.1f} s")
+        page.wait_for_function(
+            """() => [...document.querySelectorAll('[data-testid="stMetric"]')]
+                   .some(m => m.innerText.includes('Clusters') && m.innerText.trim().endsWith('4'))""", timeout=60_000)
+        page.screenshot(path=str(tmp_path / "library.png"), full_page=False)
