@@ -150,3 +150,51 @@ def test_map_tasks_local_and_dask_agree(cluster):
     assert resolve(None).name == "local" and resolve("tcp://10.0.0.5:8786").name == "dask"
     with pytest.raises(ValueError, match="scheduler"):
         resolve("not an address")
+
+
+def _table_dataset(name: str):
+    """60 tracks, 8 numeric columns, two languages separated on 4 of them."""
+    rng = np.random.default_rng(0)
+    n = 60
+    lang = np.where(np.arange(n) % 2 == 0, "English", "Bangla")
+    cols = {f"f{j}": rng.normal(0, 1, n) + (4.0 if j < 4 else 0.0) * (lang == "English") for j in range(8)}
+    save_dataset(name, ImportResult(tracks=pd.DataFrame({"track_id": [f"r{i}" for i in range(n)],
+                                                         "title": [f"s{i}" for i in range(n)], "language": lang,
+                                                         **cols}), layout="tabular"))
+    return load_dataset(name)
+
+
+@pytest.mark.slow
+def test_grid_and_train_through_the_scheduler_equal_the_local_run(tmp_path, cluster, monkeypatch, capsys):
+    """A grid with a trained latent runs its cells on the cluster (one task per representation × seed) into
+    the workspace; the table equals the local run's. `train --scheduler` trains on a worker."""
+    from core.cli import main
+    from core.experiments.grid import run_grid
+    from core.experiments.spec import GridSpec, TrainSpec, latent
+    from core.represent import RepresentationSpec
+    from core.training import list_trained
+
+    spec = GridSpec(representations=[RepresentationSpec("pca", {"feature": "tabular", "n_components": 4}),
+                                     latent("MLP VAE", TrainSpec("mlp_vae", "tabular", {"latent_dim": 4, "hidden": "16"},
+                                                                 {"epochs": 3, "batch_size": 16}))],
+                    algorithms={"kmeans": {"n_clusters": [2, 3]}}, seeds=(0, 1), baselines=False,
+                    label_columns=("language",))
+    tables = {}
+    for where in ("local", "cluster"):
+        monkeypatch.setenv("SONGSCAPE_HOME", str(tmp_path / where / "home"))
+        monkeypatch.setenv("SONGSCAPE_MODELS", str(tmp_path / where / "models"))
+        ds = _table_dataset("tab")
+        res = run_grid(ds, spec, scheduler=cluster.scheduler_address if where == "cluster" else None)
+        tables[where] = res.table
+        if where == "cluster":
+            assert res.configs["cached_cells"] == len(res.table) == 8   # every cell came back from the workers
+    cols = ["representation", "algorithm", "params", "seed", "model_id", "warnings"]
+    assert tables["cluster"][cols].equals(tables["local"][cols])
+    for m in ("silhouette", "ari_language", "nmi_language"):
+        np.testing.assert_allclose(tables["cluster"][m].to_numpy(float), tables["local"][m].to_numpy(float), atol=1e-6)
+
+    assert main(["train", "--dataset", "tab", "--model", "mlp_vae", "--feature", "tabular", "--epochs", "2",
+                 "--latent-dim", "3", "--batch-size", "16", "--scheduler", cluster.scheduler_address, "--quiet"]) == 0
+    out = capsys.readouterr().out
+    model_id = next(line.split(": ")[1] for line in out.splitlines() if line.startswith("model_id: "))
+    assert model_id in list_trained(dataset="tab")["model_id"].tolist()       # written to the shared model folder

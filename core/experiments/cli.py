@@ -97,6 +97,9 @@ def register_cli(sub) -> None:
     p.add_argument("--no-baselines", action="store_true", help="leave out the baseline rows")
     p.add_argument("--formats", default="csv,md,tex,html,json", help="comma-separated subset of csv,md,tex,html,json")
     p.add_argument("--quiet", action="store_true", help="no progress lines; print only the written files")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the cells on this Dask cluster (one task per representation × seed; the workspace must "
+                        "be shared), e.g. tcp://10.0.0.5:8786; default $SONGSCAPE_SCHEDULER, else this machine")
     p.set_defaults(func=_handler)
 
 
@@ -119,13 +122,14 @@ def _handler(args) -> int:
         missing = [c for c in spec.label_columns if c not in dataset.tracks.columns]
         if missing:
             raise ParameterError("labels", value=missing, expected="columns of the track table")
-        paths = export_grid(run_grid(dataset, spec, progress=progress), args.out, formats=formats)
+        paths = export_grid(run_grid(dataset, spec, progress=progress, scheduler=args.scheduler), args.out,
+                            formats=formats)
     else:
         preset = args.preset or "baselines"
         if preset not in PRESETS:
             raise ParameterError("--preset", value=preset, expected=f"one of {PRESETS.names()}")
         result = run_preset(dataset, preset, epochs=args.epochs, seeds=args.seeds or (0, 1, 2),
-                            baselines=not args.no_baselines, progress=progress)
+                            baselines=not args.no_baselines, progress=progress, scheduler=args.scheduler)
         paths = export_preset(result, args.out, formats=formats)
     for path in paths:
         print(path)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
@@ -178,12 +179,69 @@ def run_cell(rep, dataset, *, algorithm: str, params: dict, seed: int, label_col
     return row, np.asarray(res.labels).astype(int)
 
 
-def run_grid(dataset, spec: GridSpec, *, progress: ProgressFn | None = None, cancel: CancelFn | None = None
-             ) -> GridResult:
+def _store_cell(rep, info, dataset, e, alg, params, seed, label_cols, sample_size, key, base):
+    """Run one cell on a built representation and keep it in the one cache (on disk): → (row, labels)."""
+    row, lab = run_cell(rep, dataset, algorithm=alg, params=params, seed=seed, label_columns=label_cols,
+                        sample_size=sample_size, extra_warnings=info["train_warnings"])
+    row["model_id"] = info["model_id"]
+    CACHE.put("grid-cell", key, Entry({"labels": lab}, {
+        "row": row, "cell": {**base, "params": dict(params)}, "representation": e.as_dict(),
+        "dataset": dataset.fingerprint}))
+    return row, lab
+
+
+def remote_cells(task: tuple) -> int:
+    """A Dask task: every cell of one representation × seed, built (and trained) on a worker and stored in
+    the shared workspace's cache, where run_grid then reads it. → cells stored. A cell that fails is left
+    out: run_grid computes it again here and reports its error."""
+    home, models, dataset_name, entry, seed, cells, label_cols, sample_size = task
+    os.environ["SONGSCAPE_HOME"], os.environ["SONGSCAPE_MODELS"] = home, models
+    from core.datasets import load_dataset
+
+    dataset = load_dataset(dataset_name)
+    try:
+        rep, info = _Builder(dataset, progress=no_progress, cancel=never_cancel).get(entry, seed)
+    except (SongscapeError, ValueError, KeyError, ImportError, RuntimeError):
+        return 0
+    done = 0
+    for alg, params, key, base in cells:
+        try:
+            _store_cell(rep, info, dataset, entry, alg, params, seed, label_cols, sample_size, key, base)
+            done += 1
+        except (SongscapeError, ValueError, KeyError, ImportError, RuntimeError):
+            continue
+    return done
+
+
+def _run_on_cluster(dataset, plan, label_cols, sample_size, scheduler: str, progress) -> None:
+    """Send the uncached cells, one task per representation × seed, to the Dask cluster ``scheduler``."""
+    from core.config import models_dir, workspace
+    from core.executors import map_tasks
+
+    groups: dict = {}
+    for e, seed, alg, params in plan:
+        key = cell_key(dataset.fingerprint, e, alg, params, seed, label_cols, sample_size)
+        if CACHE.get("grid-cell", key) is not None:
+            continue
+        base = {"representation": e.label, "algorithm": alg, "params": params_str(params), "seed": int(seed)}
+        g = groups.setdefault(canonical_json([e.key(), e.label, int(seed)]), (e, int(seed), []))
+        g[2].append((alg, dict(params), key, base))
+    if not groups:
+        return
+    tasks = [(str(workspace()), str(models_dir()), dataset.name, e, seed, cells, tuple(label_cols), sample_size)
+             for e, seed, cells in groups.values()]
+    map_tasks(remote_cells, tasks, scheduler=scheduler,
+              progress=lambda i, n, logs: progress(i, n, {"message": f"on the cluster: {i}/{n} representation × seed"}))
+
+
+def run_grid(dataset, spec: GridSpec, *, progress: ProgressFn | None = None, cancel: CancelFn | None = None,
+             scheduler: str | None = None) -> GridResult:
     """Run every cell of ``spec`` on ``dataset`` (cached cells are read back, not recomputed).
 
     progress(step, total, logs) is called after each cell; cancel() is checked before each cell and
     inside model training: a cancelled run returns the rows finished so far with ``cancelled=True``.
+    ``scheduler`` (see core.executors; default ``$SONGSCAPE_SCHEDULER``): with a Dask cluster, the
+    uncached cells run there first, one task per representation × seed, into the shared workspace.
     """
     progress = progress or no_progress
     cancel = cancel or never_cancel
@@ -210,6 +268,10 @@ def run_grid(dataset, spec: GridSpec, *, progress: ProgressFn | None = None, can
 
     plan = [(e, seed, alg, params) for e in entries for seed in spec.seeds for alg, params in alg_cells
             if e.algorithms is None or alg in e.algorithms]
+    from core.executors import resolve
+
+    if resolve(scheduler).name == "dask":
+        _run_on_cluster(dataset, plan, label_cols, spec.sample_size, scheduler, progress)
     builder = _Builder(dataset, progress=progress, cancel=cancel)
     ds_fp = dataset.fingerprint
     rows, all_labels, cells, failed = [], {}, {}, {}
@@ -238,12 +300,7 @@ def run_grid(dataset, spec: GridSpec, *, progress: ProgressFn | None = None, can
                 except (SongscapeError, ValueError, KeyError, ImportError, RuntimeError) as exc:
                     failed[fail_key] = exc
                     raise
-                row, lab = run_cell(rep, dataset, algorithm=alg, params=params, seed=seed, label_columns=label_cols,
-                                    sample_size=spec.sample_size, extra_warnings=info["train_warnings"])
-                row["model_id"] = info["model_id"]
-                CACHE.put("grid-cell", key, Entry({"labels": lab}, {
-                    "row": row, "cell": {**base, "params": dict(params)}, "representation": e.as_dict(),
-                    "dataset": ds_fp}))
+                row, lab = _store_cell(rep, info, dataset, e, alg, params, seed, label_cols, spec.sample_size, key, base)
             except Cancelled:
                 cancelled = True
                 break

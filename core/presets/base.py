@@ -300,7 +300,7 @@ def fill_tables(layouts: Sequence[TableLayout], grid: GridResult, skipped: Mappi
 
 
 def run_preset(dataset, preset_id: str, *, epochs: int | None = None, seeds: Sequence[int] = DEFAULT_SEEDS,
-               baselines: bool = True, progress=None, cancel=None) -> PresetResult:
+               baselines: bool = True, progress=None, cancel=None, scheduler: str | None = None) -> PresetResult:
     """Run a report preset on ``dataset``: its grid (plus baselines), then its tables side by side with the
     report's numbers. ``epochs`` overrides every model's epoch count (quick runs)."""
     preset = get_preset(preset_id)
@@ -311,7 +311,7 @@ def run_preset(dataset, preset_id: str, *, epochs: int | None = None, seeds: Seq
     spec = GridSpec(representations=plan.representations, algorithms=plan.algorithms,
                     seeds=tuple(int(s) for s in seeds), label_columns=plan.label_columns, baselines=baselines,
                     epochs=epochs)
-    grid = run_grid(dataset, spec, progress=progress, cancel=cancel)
+    grid = run_grid(dataset, spec, progress=progress, cancel=cancel, scheduler=scheduler)
     grid.configs["preset"] = preset.id
     grid.configs["skipped"] = dict(plan.skipped)
     return PresetResult(preset, grid, fill_tables(plan.tables, grid, plan.skipped), dict(plan.skipped))

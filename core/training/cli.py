@@ -37,6 +37,9 @@ def register_cli(sub) -> None:
     p.add_argument("--name", default=None, help="your name for this model (listed instead of its id)")
     p.add_argument("--notes", default=None, help="free notes stored with the model")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="train on a worker of this Dask cluster (its GPU if it has one; the workspace and model folder "
+                        "must be shared), e.g. tcp://10.0.0.5:8786; default $SONGSCAPE_SCHEDULER, else this machine")
     p.set_defaults(func=_cli_train)
 
 
@@ -76,6 +79,17 @@ def parse_features(text: str | None, model: str) -> dict[str, str]:
     return out
 
 
+def remote_train(kwargs: dict):
+    """A Dask task: ``train_on_dataset(**kwargs)`` on a worker, into the shared workspace and model folder."""
+    import os
+
+    from core.training.data import train_on_dataset
+
+    kw = dict(kwargs)  # a retried task gets the same dict again
+    os.environ["SONGSCAPE_HOME"], os.environ["SONGSCAPE_MODELS"] = kw.pop("_home"), kw.pop("_models")
+    return train_on_dataset(**kw)
+
+
 def _cli_train(args) -> int:
     from core.progress import console_progress
     from core.training.data import train_on_dataset
@@ -100,10 +114,19 @@ def _cli_train(args) -> int:
             cfg[key] = _number(key, val, kind)
     features = {**(pre["features"] or {}), **parse_features(args.feature, model)}
     config = TrainConfig(**cfg)
-    result = train_on_dataset(dataset=args.dataset, model=model, features=features or None, model_params=params,
-                              config=config, cond_column=args.cond_column or pre.get("cond_column"),
-                              name=args.name, notes=args.notes,
-                              progress=None if args.quiet else console_progress(f"train {model}"))
+    kwargs = dict(dataset=args.dataset, model=model, features=features or None, model_params=params, config=config,
+                  cond_column=args.cond_column or pre.get("cond_column"), name=args.name, notes=args.notes)
+    from core.executors import map_tasks, resolve
+
+    if resolve(args.scheduler).name == "dask":
+        if not args.quiet:
+            print(f"training {model} on the Dask cluster at {args.scheduler or '$SONGSCAPE_SCHEDULER'} …", flush=True)
+        from core.config import models_dir, workspace
+
+        task = {**kwargs, "_home": str(workspace()), "_models": str(models_dir())}
+        result = map_tasks(remote_train, [task], scheduler=args.scheduler)[0]
+    else:
+        result = train_on_dataset(**kwargs, progress=None if args.quiet else console_progress(f"train {model}"))
     last = result.history[-1] if result.history else {}
     print(f"model_id: {result.model_id}")
     if args.name:
