@@ -293,6 +293,33 @@ def test_a_damaged_cached_feature_is_rebuilt_to_the_same_numbers(tmp_path):
     assert np.array_equal(np.asarray(get_features(ds, "logmel", jobs=1, config=_cfg()).X), before)
 
 
+def test_finite_garbage_or_an_empty_meta_in_a_cached_feature_is_caught_by_its_checksum(tmp_path):
+    """Numbers overwritten in place (same size, same header, finite) are not served: the group's checksum
+    catches them on first use, says so in one line, and the group is rebuilt; so is a meta.json of {}."""
+    import json
+
+    from core.cache import CACHE
+    from core.features import get_features
+    from core.features.extract import features_root
+
+    ds = _dataset(tmp_path, n=3)
+    before = np.array(get_features(ds, "mfcc_stats", jobs=1, config=_cfg()).X)
+    npy = next(features_root(ds).rglob("mfcc_stats.npy"))
+    meta = json.loads((npy.parent / "meta.json").read_text())
+    assert set(meta["checksums"]) >= {"mfcc_stats.npy", "valid.npy", "track_ids.npy", "logmel.npy"}
+    raw = bytearray(npy.read_bytes())
+    raw[-400:] = np.full(100, 7.0, np.float32).tobytes()     # finite, plausible-looking garbage
+    npy.write_bytes(bytes(raw))
+    CACHE.clear_memory()                                      # a new process: nothing verified yet
+    with pytest.warns(UserWarning, match="mfcc_stats.npy does not match its checksum.*rebuilt"):
+        again = get_features(ds, "mfcc_stats", jobs=1, config=_cfg())
+    assert np.array_equal(np.asarray(again.X), before)
+    (next(features_root(ds).rglob("mfcc_stats.npy")).parent / "meta.json").write_text("{}")
+    CACHE.clear_memory()
+    with pytest.warns(UserWarning, match="incomplete meta.json"):
+        assert np.array_equal(np.asarray(get_features(ds, "mfcc_stats", jobs=1, config=_cfg()).X), before)
+
+
 def test_segment_rows_read_their_offset(tmp_path):
     from core.features import get_features
 

@@ -290,7 +290,9 @@ def _write_group(path: Path, *, group: str, group_fp: str, dataset, result: Grou
         np.save(tmp / "valid.npy", np.asarray(result.valid, dtype=bool), allow_pickle=False)
         np.save(tmp / "track_ids.npy", dataset.tracks["track_id"].astype(str).to_numpy(dtype=str),
                 allow_pickle=False)
+        checksums = {f.name: file_sha256(f) for f in sorted(tmp.glob("*.npy"))}
         artifacts.write_json(tmp / "meta.json", {
+            "checksums": checksums,
             "group": group, "fingerprint": group_fp, "dataset": dataset.name,
             "dataset_fingerprint": dataset.fingerprint, "features_version": FEATURES_VERSION,
             "n_tracks": int(n), "n_valid": int(np.sum(result.valid)),
@@ -300,9 +302,44 @@ def _write_group(path: Path, *, group: str, group_fp: str, dataset, result: Grou
         })
 
 
+VERIFY_MAX_BYTES = 2 << 30  # files up to this size are checked against their sha256 on first use in a process
+
+
+def file_sha256(path: Path) -> str:
+    import hashlib
+
+    with open(path, "rb") as fh:  # file_digest reads in small buffers: memory stays flat for a 13 GB feature
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _verify(path: Path, files: list[str], checksums: dict) -> None:
+    """Each file's sha256 against meta.json's, once per process per (file, size, mtime); files above
+    VERIFY_MAX_BYTES are checked for their header and length only (hashing 13 GB on every start is not
+    worth it). Raises ArtifactError naming the damaged file."""
+    from core.cache import CACHE
+
+    for f in files:
+        fp = path / f
+        want = checksums.get(f)
+        if want is None:
+            continue
+        st = fp.stat()
+        if st.st_size > VERIFY_MAX_BYTES:
+            continue
+        key = fingerprint(str(fp), st.st_size, st.st_mtime_ns)
+        if CACHE.peek("verified", key):
+            continue
+        if file_sha256(fp) != want:
+            raise ArtifactError(f"{f} does not match its checksum")
+        CACHE.get_or_compute_object("verified", key, lambda: True, nbytes=lambda v: 64)
+
+
 def _load_feature(path: Path, name: str, n_tracks: int) -> FeatureSet:
     """The cached feature; X is a read-only memory map of ``<name>.npy`` (pages are read on use)."""
     meta = artifacts.read_json(path / "meta.json")
+    if not isinstance(meta, dict) or not {"group", "fingerprint", "config"} <= set(meta):
+        raise ArtifactError(f"Cached feature '{name}' in {path} has an incomplete meta.json.")
+    _verify(path, [f"{name}.npy", "valid.npy", "track_ids.npy"], meta.get("checksums") or {})
     try:
         X = np.load(path / f"{name}.npy", mmap_mode="r", allow_pickle=False)
         valid = np.load(path / "valid.npy", allow_pickle=False)
@@ -323,8 +360,11 @@ def _try_load(path: Path, name: str, n: int) -> FeatureSet | None:
     if artifacts.is_complete(path):
         try:
             return _load_feature(path, name, n)
-        except ArtifactError:
-            shutil.rmtree(path, ignore_errors=True)  # corrupt: rebuild
+        except ArtifactError as exc:
+            import warnings
+
+            warnings.warn(f"Cached feature '{name}' was damaged ({exc}); it is rebuilt.", stacklevel=3)
+            shutil.rmtree(path, ignore_errors=True)
     return None
 
 
