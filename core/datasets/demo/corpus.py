@@ -64,30 +64,14 @@ def generate_demo(out_dir: Path, *, n_tracks: int = 240, seconds: float = 30.0, 
     total = len(specs)
     if progress:
         progress(0, total, {"message": "synthesizing demo tracks"})
-    if jobs == 1:
-        for spec in specs:
-            results[spec.index] = _render_and_write(spec, str(out_dir))
-            if progress:
-                progress(len(results), total, {"track": spec.file})
-    else:
-        from concurrent.futures import FIRST_COMPLETED, wait
+    from core.executors import LocalExecutor
+    from core.parallel import process_pool
 
-        from core.parallel import process_pool
-
-        with process_pool(jobs, initializer=_worker_init) as ex:
-            pending = {ex.submit(_render_and_write, s, str(out_dir)): s for s in specs}
-            try:
-                while pending:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        spec = pending.pop(fut)
-                        results[spec.index] = fut.result()
-                        if progress:
-                            progress(len(results), total, {"track": spec.file})
-            except BaseException:
-                for fut in pending:
-                    fut.cancel()
-                raise
+    executor = LocalExecutor(jobs=jobs, pool=lambda n: process_pool(n, initializer=_worker_init))
+    for i, res in executor.imap(_render_and_write, [(spec, str(out_dir)) for spec in specs]):
+        results[specs[i].index] = res
+        if progress:
+            progress(len(results), total, {"track": specs[i].file})
     rows = []
     for spec in specs:
         rows.append({"track_id": stable_id("demo", spec.file), "path": spec.file, "title": spec.title,
