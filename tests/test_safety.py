@@ -559,6 +559,35 @@ def test_sidebar_folder_import_selects_and_shows_the_new_dataset(sidebar_app, ma
     assert any("bad.wav" in str(df.value.to_dict()) for df in at.dataframe)  # the skipped list, with its reason
 
 
+def test_sidebar_import_maps_a_column_to_a_role_and_scores_an_extra_label(sidebar_app, make_wav):
+    """A CSV whose genre column is called genre_en and with a mood column: the sidebar's role and label
+    fields make genre_en the genre and mood a scored label; a malformed role pair is one line."""
+    from core.datasets import load_dataset
+    from core.schema import label_columns
+
+    at, music = sidebar_app
+    make_wav("music/set/a.wav", 330.0, seconds=2.0)
+    make_wav("music/set/b.wav", 440.0, seconds=2.0)
+    (music / "set" / "metadata.csv").write_text("file,genre_en,mood\na.wav,rock,calm\nb.wav,pop,wild\n")
+    at.run()
+    at.text_input(key="import.path").input(str(music / "set"))
+    at.text_input(key="import.map").input("genre")
+    at.run()
+    at.button(key="import.go").click()
+    at.run()
+    errs = [e.value for e in at.error]
+    assert len(errs) == 1 and "Column roles" in errs[0] and at.selectbox(key="dataset_name").value == "demo"
+    at.text_input(key="import.map").input("genre=genre_en")
+    at.text_input(key="import.labels").input("mood")
+    at.run()
+    at.button(key="import.go").click()
+    at.run()
+    assert not at.exception and at.selectbox(key="dataset_name").value == "set"
+    tracks = load_dataset("set").tracks.sort_values("title")
+    assert tracks["genre"].tolist() == ["rock", "pop"]
+    assert "mood" in label_columns(tracks, extra=load_dataset("set").info.get("label_columns", []))
+
+
 def test_sidebar_refuses_outside_roots_in_one_line(sidebar_app):
     at, _ = sidebar_app
     at.run()

@@ -52,7 +52,7 @@ from core.errors import ParameterError, SchemaError
 from core.schema import COLUMN_ALIASES, _norm, check_column_map, match_columns
 
 __all__ = ["IMPORTERS", "detect_layout", "import_dataset", "unpack_zip", "default_name", "register_cli",
-           "summarize", "LAYOUTS"]
+           "summarize", "LAYOUTS", "parse_column_map"]
 
 LAYOUTS = ("auto", "folder", "gtzan", "jamendo", "tabular")
 MIN_TABULAR_FEATURES = 3
@@ -172,6 +172,21 @@ def _unpack_upload(zip_path: Path) -> Path:
     return root
 
 
+def parse_column_map(items, *, name: str = "--map") -> dict[str, str]:
+    """["genre=genre_en", "language = lang"] (or one comma-separated string) → {"genre": "genre_en", …}."""
+    if isinstance(items, str):
+        items = items.split(",")
+    column_map = {}
+    for item in items:
+        if not str(item).strip():
+            continue
+        role, sep, col = str(item).partition("=")
+        if not sep or not role.strip() or not col.strip():
+            raise ParameterError(name, value=item, expected="ROLE=COLUMN, e.g. genre=genre_en")
+        column_map[role.strip()] = col.strip()
+    return column_map
+
+
 def import_dataset(path: str | Path, *, layout: str = "auto", name: str | None = None,
                    segment_seconds: float | None = None, min_seconds: float = 1.0, progress=None,
                    replace: bool = False, column_map: dict[str, str] | None = None, labels=(),
@@ -288,12 +303,7 @@ def _cli_import(args) -> int:
                              expected="seconds > 0, or 0 for whole tracks",
                              fix="Use e.g. --segment-seconds 30, or 0 to keep whole tracks.")
     seg = args.segment_seconds if args.segment_seconds else None
-    column_map = {}
-    for item in args.map or []:
-        role, sep, col = item.partition("=")
-        if not sep or not role.strip() or not col.strip():
-            raise ParameterError("--map", value=item, expected="ROLE=COLUMN, e.g. genre=genre_en")
-        column_map[role.strip()] = col.strip()
+    column_map = parse_column_map(args.map or [])
     labels = [c.strip() for c in (args.labels or "").split(",") if c.strip()]
     ds = import_dataset(args.path, layout=args.layout, name=args.name, segment_seconds=seg,
                         min_seconds=args.min_seconds, progress=None if args.quiet else console_progress("import"),

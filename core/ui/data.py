@@ -240,7 +240,7 @@ def _run_import(path: Path, *, shown: Path | None, replace_text: dict[str, str] 
 
 
 def import_folder(path: str, *, layout: str, name: str | None, segment_seconds: float | None,
-                  min_seconds: float, replace: bool = False) -> Any:
+                  min_seconds: float, replace: bool = False, column_map=None, labels=()) -> Any:
     """Import a folder or CSV typed into the app. Only below the allowed roots (``core.datasets.roots``):
     anything else raises ImportPathNotAllowed (one line) before the path is looked at. Failures raise
     ImportFailed with a message quoting no file content (``safe_message``). Returns the Dataset."""
@@ -248,7 +248,7 @@ def import_folder(path: str, *, layout: str, name: str | None, segment_seconds: 
 
     target = check_import_path(path)
     return _run_import(target, shown=target, layout=layout, name=name or None, segment_seconds=segment_seconds,
-                       min_seconds=min_seconds, replace=replace)
+                       min_seconds=min_seconds, replace=replace, column_map=column_map, labels=labels)
 
 
 def uploads_dir() -> Path:
@@ -319,7 +319,8 @@ def _drop_unused_upload(zip_path: Path) -> None:
 
 
 def import_upload(upload: BinaryIO, *, file_name: str, layout: str, name: str | None,
-                  segment_seconds: float | None, min_seconds: float, replace: bool = False) -> tuple[Any, list[str]]:
+                  segment_seconds: float | None, min_seconds: float, replace: bool = False,
+                  column_map=None, labels=()) -> tuple[Any, list[str]]:
     """Import an uploaded .zip: saved under ``uploads/.incoming``, unpacked once per content (an
     upload imported again reuses its files), imported; the saved zip is deleted afterwards, and on
     failure the unpacked files too. Old unused uploads are pruned (``prune_uploads``).
@@ -353,7 +354,7 @@ def import_upload(upload: BinaryIO, *, file_name: str, layout: str, name: str | 
                                                  unpacked.resolve() / "files")}
         ds = _run_import(tmp, shown=None, replace_text=shown_as,
                          layout=layout, name=dataset_name, segment_seconds=segment_seconds, min_seconds=min_seconds,
-                         replace=replace)
+                         replace=replace, column_map=column_map, labels=labels)
         ok = True
         return ds, notes
     finally:

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from core import datasets
-from core.datasets.importers import LAYOUTS
+from core.datasets.importers import LAYOUTS, parse_column_map
 from core.errors import SongscapeError
 from core.ui import data, keys
 from core.ui.widgets import plain
@@ -34,6 +34,11 @@ def _import_form() -> None:
         replace = st.checkbox("Replace a dataset of the same name", key="import.replace")
         seg = st.number_input("Cut into segments of (s), 0 = whole tracks", 0.0, 600.0, 30.0, 5.0, key="import.seg")
         min_s = st.number_input("Skip clips shorter than (s)", 0.0, 60.0, 1.0, 0.5, key="import.min")
+        roles = st.text_input("Column roles (optional)", key="import.map", placeholder="genre=genre_en, language=lang",
+                              help="ROLE=COLUMN pairs, for CSV columns whose names Songscape does not recognise. "
+                                   "Roles: path, title, artist, language, genre, lyrics.")
+        extra = st.text_input("More labels to score (optional)", key="import.labels", placeholder="mood, era",
+                              help="Other CSV columns to score clusters against, besides language and genre.")
         path, up = "", None
         if src == SOURCES[0]:
             path = st.text_input("Folder or CSV path", key="import.path", placeholder="~/music",
@@ -44,10 +49,11 @@ def _import_form() -> None:
             ready = up is not None
         if not st.button("Import", type="primary", key="import.go", disabled=not ready):
             return
-        opts = dict(layout=layout, name=name.strip() or None, segment_seconds=seg or None, min_seconds=min_s,
-                    replace=replace)
         notes: list[str] = []
         try:
+            opts = dict(layout=layout, name=name.strip() or None, segment_seconds=seg or None, min_seconds=min_s,
+                        replace=replace, column_map=parse_column_map(roles, name="Column roles"),
+                        labels=[c.strip() for c in extra.split(",") if c.strip()])
             if up is not None:
                 ds, notes = data.import_upload(up, file_name=up.name, **opts)
             else:
