@@ -364,3 +364,23 @@ def test_huge_learning_rate_diverges_with_a_clear_error():
     with pytest.raises(TrainingDivergedError, match="Lower the learning rate"):
         train(model="mlp_vae", inputs=inputs, config=TrainConfig(epochs=30, batch_size=8, lr=1e6, grad_clip=None,
                                                                  logvar_clamp=None), input_fingerprint="lr")
+
+
+def test_concat_vae_gives_each_block_unit_total_variance_before_the_encoder():
+    """16 audio dims and 64 lyrics dims, both z-scored: without block scaling the lyrics carry 4× the
+    variance the audio does into the encoder; with it (the default) each block carries 1."""
+    import torch
+
+    from core.models import MODELS
+    from core.models.base import Batch
+
+    g = torch.Generator().manual_seed(0)
+    batch = Batch({"audio": torch.randn(512, 16, generator=g), "lyrics": torch.randn(512, 64, generator=g)})
+    spec = MODELS.get("concat_vae")
+    for scaled, ratio in ((True, 1.0), (False, 4.0)):
+        model = spec.builder({"audio": (16,), "lyrics": (64,)}, latent_dim=4, hidden="32", block_scale=scaled)
+        x = model.encoder_input(batch)
+        var_a, var_l = x[:, :16].var(0).sum().item(), x[:, 16:80].var(0).sum().item()
+        assert var_l / var_a == pytest.approx(ratio, rel=0.15)
+        if scaled:
+            assert var_a == pytest.approx(1.0, rel=0.15) and var_l == pytest.approx(1.0, rel=0.15)

@@ -77,6 +77,8 @@ CONCAT_PARAMS = {
     "activation": Param("choice", "relu", choices=ACTIVATIONS, help="Hidden-layer activation."),
     "alpha_audio": Param("float", 1.0, 0.0, 100.0, help="Weight of the audio part of the reconstruction."),
     "alpha_lyrics": Param("float", 1.0, 0.0, 100.0, help="Weight of the lyrics part of the reconstruction."),
+    "block_scale": Param("bool", True, help="Scale each block to unit total variance before the encoder, so the "
+                                            "block with more dimensions does not outweigh the other."),
 }
 VADE_PARAMS = {
     "latent_dim": _latent(10),
