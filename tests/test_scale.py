@@ -125,6 +125,35 @@ def test_streamed_group_is_written_and_read_in_a_bounded_window(blocks_group):
     assert blocks_group.calls == 2 and get_features(ds, "blocks").X.shape == (n, 64, 64) and blocks_group.calls == 2
 
 
+def test_pca_of_a_feature_larger_than_the_stream_bound_is_built_chunk_by_chunk(blocks_group, monkeypatch):
+    """A 32.8 MB (2,000 × 64 × 64) memory-mapped feature, with the stream bound set to 8 MB: PCA is fitted and
+    applied in chunks (IncrementalPCA, said in the warnings); memory stays a fraction of the feature, and the
+    components span what exact PCA finds (the blobs separate the same way)."""
+    from core.represent import base as rbase
+    from core.represent import build_representation
+
+    n = 2000
+    ds = _table_dataset("bigpca", n)
+    data_bytes = n * 64 * 64 * 4
+    spec = {"kind": "pca", "params": {"feature": "blocks", "n_components": 4}}
+    exact = build_representation(ds, spec)                                   # under the default 1 GiB bound
+    assert not any("incrementally" in w for w in exact.meta["warnings"])
+    monkeypatch.setenv("SONGSCAPE_STREAM_BYTES", str(8 << 20))
+    monkeypatch.setattr(rbase, "CHUNK_BYTES", 1 << 20)                        # 32 rows of 32 KiB as float64
+    rep, peak = _peak(lambda: build_representation(ds, {**spec, "params": {**spec["params"], "random_state": 1}}))
+    assert any("incrementally" in w for w in rep.meta["warnings"])
+    assert rep.X.shape == (n, 4) and rep.valid.all()
+    assert peak < data_bytes / 3, peak
+    blob = np.arange(n) % 4
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score
+
+    for Z in (exact.X, rep.X):
+        assert adjusted_rand_score(blob, KMeans(4, n_init=3, random_state=0).fit_predict(Z)) > 0.99
+    # the blobs lie along one direction (the rest is noise): both find it as their first component
+    assert abs(np.corrcoef(exact.X[:, 0], rep.X[:, 0])[0, 1]) > 0.999
+
+
 def _rss_anon() -> int | None:
     """Bytes of this process's anonymous resident memory (Linux), None elsewhere. Pages of a memory map are
     file-backed and not counted; copies of them (numpy, torch or any other allocator) are."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -50,11 +51,47 @@ def block_scale(X: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return (centred / np.sqrt(total) if total > 1e-12 else centred).astype(np.float32)
 
 
+CHUNK_BYTES = 64 << 20     # one chunk of a streamed pass, as float64
+DEFAULT_STREAM_BYTES = 1 << 30
+
+
+def stream_bytes() -> int:
+    """Features larger than this (``SONGSCAPE_STREAM_BYTES``, default 1 GiB) are reduced chunk by chunk."""
+    try:
+        return max(0, int(os.environ.get("SONGSCAPE_STREAM_BYTES", DEFAULT_STREAM_BYTES)))
+    except ValueError:
+        return DEFAULT_STREAM_BYTES
+
+
+def _pca_streamed(X: np.ndarray, valid: np.ndarray, k: int, *, random_state: int):
+    """StandardScaler + IncrementalPCA fitted and applied chunk by chunk of the valid rows: memory holds a
+    chunk (CHUNK_BYTES as float64) and the components, never the feature."""
+    from sklearn.decomposition import IncrementalPCA
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rows = np.flatnonzero(valid)
+    step = max(row_step(X), k + 1)  # IncrementalPCA needs at least k rows per batch
+    chunks = [rows[a:a + step] for a in range(0, len(rows), step)]
+    if len(chunks) > 1 and len(chunks[-1]) < k:  # fold a short tail into the chunk before it
+        chunks[-2:] = [np.concatenate(chunks[-2:])]
+    scaler, ipca = StandardScaler(), IncrementalPCA(n_components=k)
+    for c in chunks:
+        scaler.partial_fit(np.asarray(X[c], np.float64))
+    for c in chunks:
+        ipca.partial_fit(scaler.transform(np.asarray(X[c], np.float64)))
+    Z = np.full((len(X), k), np.nan, dtype=np.float32)
+    for c in chunks:
+        Z[c] = ipca.transform(scaler.transform(np.asarray(X[c], np.float64))).astype(np.float32)
+    return Z, make_pipeline(scaler, ipca)
+
+
 def pca_reduce(X: np.ndarray, valid: np.ndarray, n_components: int, *, random_state: int = 0):
     """StandardScaler -> PCA fitted on the valid rows (a scikit-learn Pipeline).
 
     Returns (Z (n, k) float32 with NaN rows where invalid, pipeline, warnings). k is capped at
-    min(valid rows - 1, dims) and the cap is said in ``warnings``.
+    min(valid rows - 1, dims) and the cap is said in ``warnings``. A feature larger than ``stream_bytes()``
+    is reduced chunk by chunk with IncrementalPCA (the same subspace up to float noise; said in ``warnings``).
     """
     from sklearn.decomposition import PCA
     from sklearn.pipeline import make_pipeline
@@ -66,6 +103,10 @@ def pca_reduce(X: np.ndarray, valid: np.ndarray, n_components: int, *, random_st
     warnings = [] if k == n_components else [
         f"PCA reduced to {k} components (n_components={n_components} needs more than {n_components} tracks and "
         f"dimensions; there are {int(valid.sum())} tracks with {X.shape[1]} dimensions)."]
+    if X.nbytes > stream_bytes():
+        Z, pipe = _pca_streamed(X, valid, k, random_state=random_state)
+        return Z, pipe, warnings + [f"PCA fitted incrementally, {row_step(X)} tracks at a time: the feature "
+                                    f"({X.nbytes / 2**30:.1f} GiB) is larger than SONGSCAPE_STREAM_BYTES."]
     pipe = make_pipeline(StandardScaler(), PCA(n_components=k, random_state=random_state))
     Z = np.full((len(X), k), np.nan, dtype=np.float32)
     Z[valid] = pipe.fit_transform(np.asarray(X, np.float64)[valid]).astype(np.float32)
@@ -174,9 +215,24 @@ def _features(dataset, name: str):
 
 
 def _flat(fs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    X = np.asarray(fs.X, dtype=np.float32).reshape(len(fs.X), -1)
-    valid = np.asarray(fs.valid, dtype=bool) & np.isfinite(X).all(axis=1)
+    X = np.asarray(fs.X, dtype=np.float32).reshape(len(fs.X), -1)  # a view of a memory-mapped feature
+    valid = np.asarray(fs.valid, dtype=bool) & finite_rows(X)
     return X, valid, np.asarray(fs.track_ids).astype(str)
+
+
+def row_step(X: np.ndarray, *, budget: int | None = None) -> int:
+    """Rows per chunk so that a float64 copy of one chunk of X (n, d) stays within ``budget`` bytes
+    (CHUNK_BYTES by default; the streamed PCA fit works in about 7 times that)."""
+    return max(1, int((budget or CHUNK_BYTES) // max(1, 8 * int(np.prod(X.shape[1:])))))
+
+
+def finite_rows(X: np.ndarray) -> np.ndarray:
+    """(n,) bool: rows of X with no NaN/inf, computed chunk by chunk (a memory map is never copied whole)."""
+    out = np.empty(len(X), dtype=bool)
+    step = row_step(X)
+    for a in range(0, len(X), step):
+        out[a:a + step] = np.isfinite(X[a:a + step]).all(axis=1)
+    return out
 
 
 def _nan_rows(X: np.ndarray, valid: np.ndarray) -> np.ndarray:
