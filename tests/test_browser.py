@@ -186,3 +186,34 @@ def test_explore_a_100000_track_library_moves_k_and_redraws_the_map(tmp_path):
             """() => [...document.querySelectorAll('[data-testid="stMetric"]')]
                    .some(m => m.innerText.includes('Clusters') && m.innerText.trim().endsWith('4'))""", timeout=60_000)
         page.screenshot(path=str(tmp_path / "library.png"), full_page=False)
+
+
+def test_beta_control_after_fast_key_presses_trains_nothing_and_claims_nothing(tmp_path, monkeypatch):
+    """Three quick ArrowRight presses on the β control (1 → 2 → 4 → 8): no training starts, no model is
+    saved, the shown β is not marked trained, and the page offers to train it."""
+    import re
+
+    chromium_or_skip()
+    env = {**SMALL_DEMO, "SONGSCAPE_HOME": str(tmp_path / "home"), "SONGSCAPE_MODELS": str(tmp_path / "models")}
+    with running_app(env) as url, browser_page() as page:
+        page.goto(url + "/explore", wait_until="domcontentloaded")
+        page.get_by_text("Click a point to play it").wait_for(timeout=240_000)        # the demo exists now
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        from core.training import TrainConfig, list_trained, train_on_dataset
+
+        train_on_dataset(dataset="demo", model="mlp_vae", config=TrainConfig(epochs=2, batch_size=8, seed=0, beta=1.0))
+        page.reload(wait_until="domcontentloaded")
+        slider = page.locator('[data-testid="stSlider"]').filter(has_text="β").get_by_role("slider").first
+        slider.wait_for(timeout=240_000)
+        assert "✓" in slider.get_attribute("aria-valuetext")                            # β = 1, trained
+        slider.focus()
+        for _ in range(3):
+            slider.press("ArrowRight")                                                  # no wait between presses
+        page.get_by_role("button", name=re.compile(r"Train β = 8")).wait_for(timeout=120_000)
+        page.wait_for_timeout(2000)                                                     # any stray rerun lands
+        shown = page.locator('[data-testid="stSlider"]').filter(has_text="β").get_by_role("slider").first
+        label = shown.get_attribute("aria-valuetext")
+        assert label.startswith("8") and "✓" not in label and "cancelled" not in label
+        models = list_trained(dataset="demo")
+        assert models["beta"].tolist() == [1.0] and set(models["status"]) == {"finished"}
