@@ -34,6 +34,33 @@ def _isolated_workspace(tmp_path_factory, monkeypatch):
     yield home
 
 
+def demo_env(n_tracks: int, seconds: float, seed: int = 0) -> dict:
+    """The environment that makes the app's first start build this demo corpus (pages tests set it)."""
+    return {"SONGSCAPE_DEMO_TRACKS": str(n_tracks), "SONGSCAPE_DEMO_SECONDS": str(seconds), "SONGSCAPE_DEMO_SEED": str(seed)}
+
+
+def make_demo_home(tmp_path_factory, name: str, *, n_tracks: int, seconds: float, seed: int = 0) -> Path:
+    """A workspace holding a small demo corpus, generated once for the calling fixture's scope."""
+    home = tmp_path_factory.mktemp(name)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SONGSCAPE_HOME", str(home))
+    try:
+        from core.datasets.demo import ensure_demo_dataset
+
+        ensure_demo_dataset(n_tracks=n_tracks, seconds=seconds, seed=seed)
+    finally:
+        mp.undo()
+    return home
+
+
+def app_env(monkeypatch, home: Path, models: Path, env: dict) -> None:
+    """Point the app at ``home`` (and ``models``) with the demo size ``env``."""
+    monkeypatch.setenv("SONGSCAPE_HOME", str(home))
+    monkeypatch.setenv("SONGSCAPE_MODELS", str(models))
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+
+
 def tone(freq: float = 440.0, *, seconds: float = 2.0, sr: int = 22050, amp: float = 0.3) -> np.ndarray:
     t = np.arange(int(seconds * sr)) / sr
     return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)

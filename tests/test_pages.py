@@ -7,33 +7,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import app_env, demo_env, make_demo_home
+
 ROOT = Path(__file__).resolve().parent.parent
-DEMO = {"SONGSCAPE_DEMO_TRACKS": "24", "SONGSCAPE_DEMO_SECONDS": "4", "SONGSCAPE_DEMO_SEED": "0"}
+DEMO = demo_env(24, 4.0)
 
 
 @pytest.fixture(scope="session")
 def demo_home(tmp_path_factory):
     """One small demo workspace for all page tests (generated once)."""
-    home = tmp_path_factory.mktemp("pages_home")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SONGSCAPE_HOME", str(home))
-    try:
-        from core.datasets.demo import ensure_demo_dataset
-
-        ensure_demo_dataset(n_tracks=24, seconds=4.0, seed=0)
-    finally:
-        mp.undo()
-    return home
+    return make_demo_home(tmp_path_factory, "pages_home", n_tracks=24, seconds=4.0)
 
 
 @pytest.fixture
 def app(demo_home, monkeypatch, tmp_path):
     from streamlit.testing.v1 import AppTest
 
-    monkeypatch.setenv("SONGSCAPE_HOME", str(demo_home))
-    monkeypatch.setenv("SONGSCAPE_MODELS", str(tmp_path / "models"))
-    for k, v in DEMO.items():
-        monkeypatch.setenv(k, v)
+    app_env(monkeypatch, demo_home, tmp_path / "models", DEMO)
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
 
 

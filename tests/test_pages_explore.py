@@ -8,33 +8,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import app_env, demo_env, make_demo_home
+
 ROOT = Path(__file__).resolve().parent.parent
-SMALL = {"SONGSCAPE_DEMO_TRACKS": "6", "SONGSCAPE_DEMO_SECONDS": "2", "SONGSCAPE_DEMO_SEED": "0"}
+SMALL = demo_env(6, 2.0)
 
 
 @pytest.fixture(scope="module")
 def small_home(tmp_path_factory):
     """A 6-track demo workspace (generated once for this module)."""
-    home = tmp_path_factory.mktemp("small_home")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SONGSCAPE_HOME", str(home))
-    try:
-        from core.datasets.demo import ensure_demo_dataset
-
-        ensure_demo_dataset(n_tracks=6, seconds=2.0, seed=0)
-    finally:
-        mp.undo()
-    return home
+    return make_demo_home(tmp_path_factory, "small_home", n_tracks=6, seconds=2.0)
 
 
 @pytest.fixture
 def app(small_home, monkeypatch, tmp_path):
     from streamlit.testing.v1 import AppTest
 
-    monkeypatch.setenv("SONGSCAPE_HOME", str(small_home))
-    monkeypatch.setenv("SONGSCAPE_MODELS", str(tmp_path / "models"))
-    for k, v in SMALL.items():
-        monkeypatch.setenv(k, v)
+    app_env(monkeypatch, small_home, tmp_path / "models", SMALL)
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
 
 

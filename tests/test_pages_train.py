@@ -7,32 +7,22 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import app_env, demo_env, make_demo_home
+
 ROOT = Path(__file__).resolve().parent.parent
-TINY = {"SONGSCAPE_DEMO_TRACKS": "6", "SONGSCAPE_DEMO_SECONDS": "3", "SONGSCAPE_DEMO_SEED": "0"}
+TINY = demo_env(6, 3.0)
 
 
 @pytest.fixture(scope="module")
 def tiny_home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("train_home")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SONGSCAPE_HOME", str(home))
-    try:
-        from core.datasets.demo import ensure_demo_dataset
-
-        ensure_demo_dataset(n_tracks=6, seconds=3.0, seed=0)
-    finally:
-        mp.undo()
-    return home
+    return make_demo_home(tmp_path_factory, "train_home", n_tracks=6, seconds=3.0)
 
 
 @pytest.fixture
 def train_page(tiny_home, monkeypatch, tmp_path):
     from streamlit.testing.v1 import AppTest
 
-    monkeypatch.setenv("SONGSCAPE_HOME", str(tiny_home))
-    monkeypatch.setenv("SONGSCAPE_MODELS", str(tmp_path / "models"))
-    for k, v in TINY.items():
-        monkeypatch.setenv(k, v)
+    app_env(monkeypatch, tiny_home, tmp_path / "models", TINY)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.run()
     at.switch_page("pages/train.py")

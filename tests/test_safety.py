@@ -16,6 +16,7 @@ import pytest
 import soundfile as sf
 
 from core.errors import SchemaError, SongscapeError
+from tests.conftest import app_env, demo_env, make_demo_home
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "s3cr3t-token-6f1d2a"
@@ -510,31 +511,20 @@ st.text("shown: " + (ds.name if ds is not None else "none"))
 """
 
 
-SIDEBAR_DEMO = {"SONGSCAPE_DEMO_TRACKS": "6", "SONGSCAPE_DEMO_SECONDS": "2", "SONGSCAPE_DEMO_SEED": "0"}
+SIDEBAR_DEMO = demo_env(6, 2.0)
 
 
 @pytest.fixture(scope="module")
 def sidebar_home(tmp_path_factory):
     """One workspace with a 6-track demo for the sidebar tests (generated once)."""
-    from core.datasets.demo import ensure_demo_dataset
-
-    home = tmp_path_factory.mktemp("sidebar_home")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SONGSCAPE_HOME", str(home))
-    try:
-        ensure_demo_dataset(n_tracks=6, seconds=2.0, seed=0)
-    finally:
-        mp.undo()
-    return home
+    return make_demo_home(tmp_path_factory, "sidebar_home", n_tracks=6, seconds=2.0)
 
 
 @pytest.fixture
 def sidebar_app(sidebar_home, tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    monkeypatch.setenv("SONGSCAPE_HOME", str(sidebar_home))
-    for k, v in SIDEBAR_DEMO.items():
-        monkeypatch.setenv(k, v)
+    app_env(monkeypatch, sidebar_home, tmp_path / "models", SIDEBAR_DEMO)
     music = tmp_path / "music"
     monkeypatch.setenv("SONGSCAPE_IMPORT_ROOTS", str(music))
     return AppTest.from_string(SIDEBAR_SCRIPT, default_timeout=240), music
