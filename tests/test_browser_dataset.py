@@ -48,10 +48,13 @@ def test_search_and_table_click_move_player_and_lyrics(tmp_path, monkeypatch):
         page.wait_for_function(LYRICS_OF_PICK, arg=target["lyrics"], timeout=60_000)
         page.wait_for_function("(old) => { const a = document.querySelector('audio'); return a && a.src && a.src !== old; }",
                                arg=first_src, timeout=60_000)
-        assert frame.locator(".ag-center-cols-container .ag-row").count() == int(
-            (t["title"].str.casefold().str.contains(target["title"].casefold(), regex=False)
-             | t["artist"].str.casefold().str.contains(target["title"].casefold(), regex=False)
-             | t["lyrics"].str.casefold().str.contains(target["title"].casefold(), regex=False)).sum())
+        from playwright.sync_api import expect
+
+        expected = int((t["title"].str.casefold().str.contains(target["title"].casefold(), regex=False)
+                        | t["artist"].str.casefold().str.contains(target["title"].casefold(), regex=False)
+                        | t["lyrics"].str.casefold().str.contains(target["title"].casefold(), regex=False)).sum())
+        # the table is an iframe component: it redraws after the picker and the player do
+        expect(frame.locator(".ag-center-cols-container .ag-row")).to_have_count(expected, timeout=60_000)
         picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="Choose a track")
         assert target["title"] in _shown(picker)
 
