@@ -163,6 +163,7 @@ class DaskExecutor:
     def __init__(self, *, address: str, jobs: int | None = None):
         self.address = address
         self.jobs = jobs
+        self.workers = 0  # worker threads the cluster had when the last imap started
 
     def _client(self):
         try:
@@ -190,6 +191,7 @@ class DaskExecutor:
         run = uuid.uuid4().hex[:8]
         with self._client() as client:
             n_workers = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
+            self.workers = n_workers  # shown with the progress ("… on 16 Dask workers")
             window = max(4, 4 * n_workers)
             todo = list(range(len(items)))[::-1]
             index: dict = {}

@@ -89,7 +89,10 @@ def test_cli_scheduler_extracts_the_same_features_and_never_recomputes_a_chunk(t
         get_features(ds, "mfcc_stats", config=cfg, scheduler=addr, cancel=lambda: True)
     part = list((extract.features_root(ds) / ".partial").rglob("chunk_*.npz"))
     assert 1 <= len(part) < 6
-    fsets = {n: get_features(ds, n, config=cfg, scheduler=addr) for n in AUDIO}
+    said = []
+    fsets = {n: get_features(ds, n, config=cfg, scheduler=addr, progress=lambda s, t, logs: said.append(logs))
+             for n in AUDIO}
+    assert any("on 2 Dask workers" in str(x.get("file", "")) for x in said)      # the bar says where it runs
     _same(fsets, ref)
     info = fsets["mfcc_stats"].config["info"]
     assert info["executor"] == "dask" and info["chunks_reused"] >= len(part)

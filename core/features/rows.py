@@ -126,7 +126,8 @@ def run_rows(dataset, cfg: FeatureConfig, *, group_fp: str, shapes: dict, row_fn
             chunks[c] = {"arrays": None, "valid": np.asarray(res["valid"], bool),
                          "errors": {int(j): str(m) for j, m in res["errors"].items()}, "left": 0}
             step += length(c)
-            progress(step, n, {"file": f"chunk {c + 1}/{n_chunks}"})
+            workers = getattr(executor, "workers", 0)
+            progress(step, n, {"file": f"chunk {c + 1}/{n_chunks}" + (f" on {workers} Dask workers" if workers else "")})
         if halted and len(chunks) < n_chunks:
             raise _cancelled(saved(), n_chunks)
     else:
