@@ -344,3 +344,41 @@ def test_ui_memo_lives_in_the_bounded_cache_and_forgets_by_prefix(monkeypatch):
     data.memo(("ksel", "fp"), lambda: {"k": np.arange(3)})
     data.forget("features")
     assert data.peek(("features", "fp", 3)) is None and data.peek(("ksel", "fp"))["k"].tolist() == [0, 1, 2]
+
+
+def test_a_changed_or_unreadable_cache_file_is_rebuilt_with_a_warning():
+    """An entry of the shared cache on disk whose numbers changed (or that is not a zip at all) fails its
+    checksum: it is deleted, counted as rebuilt, and computed again; never served."""
+    import io
+    import zipfile
+
+    from core.cache import CACHE, Entry
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return Entry({"x": np.arange(1000, dtype=np.float64)}, {"k": 1})
+
+    CACHE.get_or_compute("test-ns", "abc123", compute)
+    path = CACHE.path("test-ns", "abc123")
+    with zipfile.ZipFile(path) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    x = np.load(io.BytesIO(members["x.npy"]))
+    x[5] = 999.0                                                 # finite, plausible: only the checksum sees it
+    buf = io.BytesIO()
+    np.save(buf, x)
+    members["x.npy"] = buf.getvalue()
+    with zipfile.ZipFile(path, "w") as z:
+        for n, b in members.items():
+            z.writestr(n, b)
+    CACHE.clear_memory()
+    with pytest.warns(UserWarning, match="unreadable.*checksum mismatch.*rebuilt"):
+        got = CACHE.get_or_compute("test-ns", "abc123", compute)
+    assert got.arrays["x"][5] == 5.0 and len(calls) == 2
+    assert CACHE.stats()["namespaces"]["test-ns"]["rebuilt"] == 1
+    path.write_bytes(b"not a zip")
+    CACHE.clear_memory()
+    with pytest.warns(UserWarning, match="rebuilt"):
+        CACHE.get_or_compute("test-ns", "abc123", compute)
+    assert len(calls) == 3
