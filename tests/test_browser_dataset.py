@@ -62,6 +62,12 @@ def test_search_and_table_click_move_player_and_lyrics(tmp_path, monkeypatch):
         faces = page.evaluate("""async () => (await document.fonts.load('16px "Source Sans"', 'বাংলা'))
                                               .map(f => f.unicodeRange)""")
         assert any("980" in r.upper() for r in faces), faces
+        # ... and inside the track table, which is an iframe of its own
+        in_grid = frame.locator("body").evaluate("""async () => (await document.fonts.load(
+            '14px "Songscape Bengali"', 'বাংলা')).map(f => f.unicodeRange)""")
+        assert any("980" in r.upper() for r in in_grid), in_grid
+        cell_font = frame.locator(".ag-cell").first.evaluate("c => getComputedStyle(c).fontFamily")
+        assert "Songscape Bengali" in cell_font
         assert page.locator('[data-testid="stSidebarLogo"], [data-testid="stLogo"]').count() >= 1
 
         # clear the search, then click another row in the table: the picker, lyrics and player follow

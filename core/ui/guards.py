@@ -52,7 +52,7 @@ def _font_data_url() -> str:
     return "data:font/ttf;base64," + base64.b64encode(BENGALI_FONT.read_bytes()).decode("ascii")
 
 
-def _font_url() -> str:
+def font_url() -> str:
     """Where the browser fetches the Bengali font: one content-addressed URL served by Streamlit's media
     store (fetched once, then cached, however many families name it), or inlined when no server runs."""
     from streamlit import runtime
@@ -74,10 +74,19 @@ def style_html(font_url: str) -> str:
     return f"<style>{faces}\n{(ASSETS / 'style.css').read_text(encoding='utf-8')}</style>"
 
 
+def grid_css() -> dict:
+    """CSS for components drawn in their own iframe (the AgGrid track table), where the page's @font-face
+    rules do not reach: the bundled Bengali font for Bengali text, the grid's own font for the rest."""
+    return {"@font-face": {"font-family": '"Songscape Bengali"', "src": f'url("{font_url()}") format("truetype")',
+                           "font-display": "swap", "unicode-range": BENGALI_RANGE},
+            ".ag-cell, .ag-header-cell-text, .ag-cell-value, .ag-input-field-input":
+                {"font-family": '"Songscape Bengali", sans-serif'}}
+
+
 def app_chrome() -> None:
     """Logo and stylesheet; every run draws them (an element not drawn in a run is removed)."""
     st.logo(str(LOGO), icon_image=str(ICON), size="large")
-    st.html(style_html(_font_url()))
+    st.html(style_html(font_url()))
 
 
 def ensure_entrypoint() -> None:

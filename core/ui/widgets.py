@@ -116,7 +116,9 @@ def track_grid(df: pd.DataFrame, *, key: str, height: int = 380, selectable: boo
     if selectable:
         gb.configure_selection("single", use_checkbox=False)
     gb.configure_pagination(paginationAutoPageSize=False, paginationPageSize=50)
-    resp = AgGrid(df, gridOptions=gb.build(), height=height, key=key, theme="streamlit",
+    from core.ui.guards import grid_css
+
+    resp = AgGrid(df, gridOptions=gb.build(), height=height, key=key, theme="streamlit", custom_css=grid_css(),
                   update_on=["selectionChanged"], show_search=True, show_download_button=True)
     sel = getattr(resp, "selected_rows", None)
     if sel is None or (hasattr(sel, "__len__") and len(sel) == 0):
