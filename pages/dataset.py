@@ -18,7 +18,7 @@ from core.ui.widgets import plain, play_track, track_grid
 
 ds = require_dataset()
 tracks = ds.tracks
-st.title(ds.name)
+st.title(f":material/library_music: {plain(ds.name)}")
 
 has_lyrics = (tracks["lyrics"] != "").sum()
 c = st.columns(5)

@@ -19,7 +19,7 @@ from core.ui.train import history_chart, model_labels
 from core.ui.widgets import plain, play_track
 
 ds = require_dataset()
-st.title("Reconstructions")
+st.title(":material/graphic_eq: Reconstructions")
 
 models = trained_models(ds)
 require(len(models) > 0, "No trained model for this dataset yet: train one first (a Conv2D VAE on log-mel "

@@ -8,7 +8,7 @@ from core.ui.guards import require_dataset
 from core.ui.widgets import plain
 
 ds = require_dataset()
-st.title("Train")
+st.title(":material/model_training: Train")
 tr.outcome_message()
 
 left, right = st.columns([2, 3], gap="large")
