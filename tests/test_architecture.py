@@ -58,7 +58,7 @@ def test_product_speaks_to_users_only():
     """No pointer outside the repository, no internal file ids, in anything a user reads."""
     import re
 
-    pattern = re.compile(r"\.\./shared|shared/papers|_[0-9a-f]{16}\.txt")
+    pattern = re.compile(r"\.\./shared|shared/papers|_[0-9a-f]{16}\.txt|this session|other engineers")
     files = [ROOT / "README.md", ROOT / "requirements.txt", ROOT / "app.py"] + list((ROOT / "docs").glob("*.md")) + \
         list((ROOT / "core").rglob("*.py")) + list((ROOT / "pages").glob("*.py"))
     offenders = [str(p.relative_to(ROOT)) for p in files if p.exists() and pattern.search(p.read_text(encoding="utf-8"))]

@@ -147,7 +147,7 @@ def class_flags(ds, result, label_cols) -> None:
 # ----------------------------------------------------------------------------- cluster names
 
 def cluster_naming(result, fp: str) -> dict[int, str]:
-    """Text inputs naming each cluster; names are kept per clustering fingerprint for this session."""
+    """Text inputs naming each cluster; names are kept per clustering fingerprint while the browser tab is open."""
     store = st.session_state.setdefault(NAMES_KEY, {})
     names = dict(store.get(fp, {}))
     ks = sorted(int(k) for k in result.sizes() if k >= 0)
