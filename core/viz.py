@@ -106,25 +106,45 @@ def _escaped(column: pd.Series) -> np.ndarray:
             .str.replace(">", "&gt;", regex=False).to_numpy())
 
 
+NAMED_HOVER = ("title", "artist")  # the first hover line: "title — artist"
+
+
+def hover_text(hover: pd.DataFrame) -> np.ndarray:
+    """(n,) one hover string per row, escaped: "title - artist" then the other columns' values joined by
+    ", " on a second line (ASCII and one <br> a point: Plotly's JSON writes "<", ">" and non-ASCII as \\uXXXX)."""
+    def col(c):
+        return pd.Series(_escaped(hover[c]), dtype=object).to_numpy()
+
+    first = [col(c) for c in NAMED_HOVER if c in hover.columns]
+    rest = [col(c) for c in hover.columns if c not in NAMED_HOVER]
+    head = first[0] + " - " + first[1] if len(first) == 2 else (first[0] if first else None)
+    tail = None
+    for part in rest:
+        tail = part if tail is None else tail + ", " + part
+    if head is None:
+        return tail
+    return head if tail is None else head + "<br>" + tail
+
+
 def scatter_map(coords: np.ndarray, *, color: Sequence, hover: pd.DataFrame, title: str = "",
                 color_title: str = "", continuous: bool = False, height: int = 560,
                 highlight: np.ndarray | None = None, highlight_name: str = "search matches"):
     """WebGL scatter of (n, 2) coordinates coloured by a categorical or continuous vector.
 
-    Each point's customdata starts with its row index (then the hover columns), so a click or a
-    selection can be mapped back to tracks. ``highlight`` (n,) bool draws those points again on top,
-    larger and ringed (search matches), in a trace of their own.
+    Each point's customdata is its row index, so a click or a selection can be mapped back to tracks; its
+    hover text is one pre-joined string ("title: …<br>genre: …"), which keeps a 100,000-point figure about
+    half the size and serialization time of one string per hover column. ``highlight`` (n,) bool draws those points again on
+    top, larger and ringed (search matches), in a trace of their own.
     """
     go = _go()
     coords = np.asarray(coords)
-    hover_cols = [c for c in hover.columns]
-    hovertemplate = "<br>".join(f"{c}: %{{customdata[{i + 1}]}}" for i, c in enumerate(hover_cols)) + "<extra></extra>"
-    idx = np.arange(len(coords))
-    custom = np.column_stack([idx] + [_escaped(hover[c]) for c in hover_cols]) if hover_cols else idx[:, None]
+    custom = np.arange(len(coords), dtype=np.int32)  # one number per point (a compact typed array in the JSON)
+    text = hover_text(hover) if len(hover.columns) else None
+    hovertemplate = "%{text}<extra></extra>" if text is not None else "<extra></extra>"
     fig = go.Figure()
     if continuous:
         vals = np.asarray(color, dtype=float)
-        fig.add_trace(go.Scattergl(x=coords[:, 0], y=coords[:, 1], mode="markers", customdata=custom,
+        fig.add_trace(go.Scattergl(x=coords[:, 0], y=coords[:, 1], mode="markers", customdata=custom, text=text,
                                    hovertemplate=hovertemplate, name=color_title or "value", showlegend=False,
                                    marker=dict(size=6, color=vals, colorscale="Plasma", showscale=True,
                                                colorbar=dict(title=color_title))))
@@ -134,14 +154,14 @@ def scatter_map(coords: np.ndarray, *, color: Sequence, hover: pd.DataFrame, tit
         for cat, col in colors.items():
             m = labels == cat
             fig.add_trace(go.Scattergl(x=coords[m, 0], y=coords[m, 1], mode="markers", name=plotly_text(cat),
-                                       customdata=custom[m], hovertemplate=hovertemplate,
+                                       customdata=custom[m], text=None if text is None else text[m], hovertemplate=hovertemplate,
                                        marker=dict(size=6 if cat not in ("noise", "-1") else 4, color=col,
                                                    opacity=0.9 if cat not in ("noise", "-1") else 0.5)))
         fig.update_layout(legend_title_text=color_title)
     if highlight is not None and np.asarray(highlight, bool).any():
         h = np.asarray(highlight, bool)
         fig.add_trace(go.Scattergl(x=coords[h, 0], y=coords[h, 1], mode="markers", name=highlight_name,
-                                   customdata=custom[h], hovertemplate=hovertemplate,
+                                   customdata=custom[h], text=None if text is None else text[h], hovertemplate=hovertemplate,
                                    marker=dict(size=13, color="rgba(255,255,255,0.15)",
                                                line=dict(width=2, color="#FFFFFF"))))
     fig.update_layout(xaxis=dict(showticklabels=False, title=None), yaxis=dict(showticklabels=False, title=None),

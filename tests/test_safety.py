@@ -600,7 +600,8 @@ def test_map_hover_and_legend_show_user_text_literally():
     hover = pd.DataFrame({"title": ["<a href='javascript:alert(1)'>x</a>", "Rock & Roll"], "genre": ["<b>pop</b>", "x"]})
     fig = scatter_map(np.zeros((2, 2)), color=["<b>pop</b>", "x"], hover=hover)
     custom = np.concatenate([np.asarray(t.customdata) for t in fig.data])
-    text = " ".join(map(str, custom.ravel()))
-    assert "<a " not in text and "&lt;a href='javascript:alert(1)'&gt;x&lt;/a&gt;" in text and "Rock &amp; Roll" in text
+    text = " ".join(str(x) for t in fig.data for x in t.text)
+    assert "<a " not in text and "<b>" not in text
+    assert "&lt;a href='javascript:alert(1)'&gt;x&lt;/a&gt;" in text and "Rock &amp; Roll" in text
     assert {t.name for t in fig.data} == {"&lt;b&gt;pop&lt;/b&gt;", "x"}
-    assert sorted(int(float(c[0])) for c in custom) == [0, 1]  # the row index still leads each point's data
+    assert sorted(int(c) for c in custom) == [0, 1]  # each point's customdata is its row index

@@ -86,14 +86,21 @@ def clustering(rep, alg: str, params: dict, seed: int):
 
 
 def metrics(ds, rep, result, seed: int, label_cols=None):
+    from core.hashing import array_fingerprint
     from core.metrics import evaluate
     from core.schema import label_columns
 
     cols_ = label_columns(ds.tracks) if label_cols is None else list(label_cols)
-    cols = {c: ds.tracks[c].fillna("").astype(str).values for c in cols_ if c in ds.tracks}
-    Xv = np.nan_to_num(rep.X)
-    return evaluate(Xv, result, label_columns=cols, uses_labels=rep.uses_labels, sample_size=3000,
-                    random_state=seed, meta={"representation": rep.label, "algorithm": result.algorithm})
+
+    def compute():
+        cols = {c: ds.tracks[c].fillna("").astype(str).values for c in cols_ if c in ds.tracks}
+        return evaluate(np.nan_to_num(rep.X), result, label_columns=cols, uses_labels=rep.uses_labels,
+                        sample_size=3000, random_state=seed,
+                        meta={"representation": rep.label, "algorithm": result.algorithm})
+
+    key = ("metrics", ds.fingerprint, rep.fingerprint, array_fingerprint(np.asarray(result.labels)),
+           result.algorithm, tuple(cols_), int(seed))
+    return data.memo(key, compute)  # a rerun that changed nothing here (a colour, a tab) costs nothing
 
 
 METRIC_LABELS = {"silhouette": "Silhouette", "calinski_harabasz": "Calinski–Harabasz", "davies_bouldin": "Davies–Bouldin",

@@ -16,7 +16,7 @@ def trained_models(ds) -> pd.DataFrame:
         from core.training import list_trained
     except ImportError:
         return model_table(pd.DataFrame())
-    df = list_trained(dataset=ds.name)
+    df = list_trained(dataset=ds)  # by the loaded dataset's fingerprint: no second read of its track table
     return model_table(df if df is not None else pd.DataFrame(), preset_model_ids())
 
 

@@ -153,7 +153,8 @@ def picked_rows(event, rows: np.ndarray) -> dict:
     idx = []
     for p in points:
         try:
-            idx.append(int(rows[int(float(p["customdata"][0]))]))
+            cd = p["customdata"]
+            idx.append(int(rows[int(float(cd[0] if isinstance(cd, (list, tuple)) else cd))]))
         except (KeyError, TypeError, IndexError, ValueError):
             continue
     idx = list(dict.fromkeys(idx))

@@ -50,8 +50,9 @@ def make_offer(ds) -> Offer:
     available = data.available_features(ds)
     extracted = {f for f in available if feature_extracted(ds, f)}
     labels, _ = label_options(ds)
-    cols = [c for c in ds.tracks.columns if c not in NOT_COLUMNS and ds.tracks[c].astype(str).nunique() >= 2
-            and ds.tracks[c].dtype == object]
+    cols = data.memo(("text-columns", ds.fingerprint), lambda: [  # scans every column: once per dataset
+        c for c in ds.tracks.columns if c not in NOT_COLUMNS and ds.tracks[c].dtype == object
+        and ds.tracks[c].astype(str).nunique() >= 2])
     return Offer(ds, available, extracted, trained_models(ds), labels, cols, len(ds.tracks))
 
 
