@@ -34,10 +34,10 @@ def test_explore_move_k_slider_and_play_a_track(tmp_path):
         clusters = page.locator('[data-testid="stMetric"]').filter(has_text="Clusters")
         clusters.wait_for(timeout=240_000)
         assert clusters.inner_text().split()[-1] == "6"
-        slider = page.locator('[data-testid="stSlider"]').filter(has_text="n clusters").get_by_role("slider")
+        slider = page.locator('[data-testid="stSlider"]').filter(has_text="n clusters").get_by_role("slider").first
         slider.focus()
-        for _ in range(3):
-            slider.press("ArrowLeft")
+        for _ in range(3):  # to the focused slider: a rerun may briefly show a stale copy beside it
+            page.keyboard.press("ArrowLeft")
         page.wait_for_function(
             """() => [...document.querySelectorAll('[data-testid="stMetric"]')]
                    .some(m => m.innerText.includes('Clusters') && m.innerText.trim().endsWith('3'))""",
@@ -54,6 +54,23 @@ def test_explore_move_k_slider_and_play_a_track(tmp_path):
         audio.evaluate("a => { a.muted = true; return a.play(); }")
         page.wait_for_function("() => document.querySelector('audio').currentTime > 0.2", timeout=30_000)
         page.screenshot(path=str(tmp_path / "explore.png"), full_page=True)
+
+
+def choose_option(page, label: str, option: str, *, tries: int = 4) -> None:
+    """Open the selectbox ``label`` and pick ``option``; a click that a rerun swallowed is repeated."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(tries):
+        box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
+        box.wait_for(timeout=240_000)
+        box.scroll_into_view_if_needed()
+        box.click()
+        try:
+            page.get_by_role("option", name=option).click(timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    raise AssertionError(f"could not choose {option!r} in {label!r}")
 
 
 POINT_XY = """() => {
@@ -119,10 +136,8 @@ def test_colour_the_map_by_top_musicnn_tag(tmp_path, monkeypatch):
 
         get_features(load_dataset("demo"), "musicnn_mtt_tags", jobs=1)          # what the Dataset page's button runs
         page.reload(wait_until="domcontentloaded")
-        box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Colour by")
-        box.wait_for(timeout=240_000)
-        box.click()
-        page.get_by_role("option", name="top tag").click()
+        page.get_by_text("Click a point to play it").wait_for(timeout=240_000)   # the page has settled
+        choose_option(page, "Colour by", "top tag")
         names = page.wait_for_function(
             """() => { const gd = [...document.querySelectorAll('.js-plotly-plot')].find(g => g._fullData
                          && g._fullData.length && g._fullData[0].type === 'scattergl'
@@ -166,9 +181,7 @@ def test_explore_a_100000_track_library_moves_k_and_redraws_the_map(tmp_path):
     with running_app(env) as url, browser_page() as page:
         page.goto(url + "/explore", wait_until="domcontentloaded")
         page.get_by_text("Click a point to play it").wait_for(timeout=240_000)        # the demo, first
-        box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Dataset")
-        box.click()
-        page.get_by_role("option", name="library").click()
+        choose_option(page, "Dataset", "library")
         t0 = time.time()
         got = page.wait_for_function(f"() => {{ const m = ({MAP_POINTS})(); return m && m.n === 100000 ? m : null; }}",
                                      timeout=240_000)
@@ -177,8 +190,8 @@ def test_explore_a_100000_track_library_moves_k_and_redraws_the_map(tmp_path):
         slider = page.locator('input[type="range"][aria-label="n clusters"][max="50"]')  # not the demo's (max 23)
         slider.focus()
         t0 = time.time()
-        slider.press("ArrowLeft")
-        slider.press("ArrowLeft")
+        page.keyboard.press("ArrowLeft")
+        page.keyboard.press("ArrowLeft")
         page.wait_for_function(f"() => {{ const m = ({MAP_POINTS})(); return m && m.traces === 4 && m.n === 100000; }}",
                                timeout=240_000)
         print(f"k 6 → 4 redrawn in {time.time() - t0:.1f} s")
@@ -209,7 +222,7 @@ def test_beta_control_after_fast_key_presses_trains_nothing_and_claims_nothing(t
         assert "✓" in slider.get_attribute("aria-valuetext")                            # β = 1, trained
         slider.focus()
         for _ in range(3):
-            slider.press("ArrowRight")                                                  # no wait between presses
+            page.keyboard.press("ArrowRight")                                           # no wait between presses
         page.get_by_role("button", name=re.compile(r"Train β = 8")).wait_for(timeout=120_000)
         page.wait_for_timeout(2000)                                                     # any stray rerun lands
         shown = page.locator('[data-testid="stSlider"]').filter(has_text="β").get_by_role("slider").first
