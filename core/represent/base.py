@@ -63,7 +63,7 @@ def stream_bytes() -> int:
         return DEFAULT_STREAM_BYTES
 
 
-def _pca_streamed(X: np.ndarray, valid: np.ndarray, k: int, *, random_state: int):
+def _pca_streamed(X: np.ndarray, valid: np.ndarray, k: int):
     """StandardScaler + IncrementalPCA fitted and applied chunk by chunk of the valid rows: memory holds a
     chunk (CHUNK_BYTES as float64) and the components, never the feature."""
     from sklearn.decomposition import IncrementalPCA
@@ -104,7 +104,7 @@ def pca_reduce(X: np.ndarray, valid: np.ndarray, n_components: int, *, random_st
         f"PCA reduced to {k} components (n_components={n_components} needs more than {n_components} tracks and "
         f"dimensions; there are {int(valid.sum())} tracks with {X.shape[1]} dimensions)."]
     if X.nbytes > stream_bytes():
-        Z, pipe = _pca_streamed(X, valid, k, random_state=random_state)
+        Z, pipe = _pca_streamed(X, valid, k)  # IncrementalPCA has no randomness to seed
         return Z, pipe, warnings + [f"PCA fitted incrementally, {row_step(X)} tracks at a time: the feature "
                                     f"({X.nbytes / 2**30:.1f} GiB) is larger than SONGSCAPE_STREAM_BYTES."]
     pipe = make_pipeline(StandardScaler(), PCA(n_components=k, random_state=random_state))
